@@ -1,0 +1,204 @@
+/**
+ * Canonical JSON (RFC 8785, JCS) and SHA-256: the bytes every hash and
+ * signature in aarm is computed over.
+ *
+ * Two parties that hold the same JSON value must produce the same bytes, or a
+ * receipt signed by one cannot be verified by the other. JCS fixes the three
+ * degrees of freedom JSON leaves open: key order (UTF-16 code units), number
+ * spelling (ECMAScript `Number.prototype.toString`, which `JSON.stringify`
+ * already implements, `-0` included) and string escaping (that of
+ * `JSON.stringify`). Values JSON cannot represent faithfully are refused
+ * rather than coerced, because coercion would make two different inputs sign
+ * alike: non-finite numbers, lone surrogates (I-JSON, RFC 7493), `undefined`
+ * in arrays, functions, symbols, bigints, non-plain objects and cycles. Depth
+ * and output size are bounded so attacker-shaped input cannot exhaust the
+ * stack or memory. Failures are values; the caller decides how to fail closed.
+ *
+ * Hashing uses @noble/hashes so this module also runs outside Node.
+ *
+ * @module
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
+/** Why a value has no canonical form. */
+export type CanonicalizationErrorCode =
+  | "non_finite_number"
+  | "lone_surrogate"
+  | "undefined_value"
+  | "unsupported_type"
+  | "cycle"
+  | "too_deep"
+  | "too_large";
+
+export interface CanonicalizationError {
+  readonly code: CanonicalizationErrorCode;
+  /** Where in the value the problem is, as a JSONPath (`$`, `$.args.items[3]`, `$["a b"]`). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type CanonicalResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: CanonicalizationError };
+
+export interface CanonicalOptions {
+  /** Most arrays/objects nested inside one another; default {@link DEFAULT_MAX_DEPTH}. */
+  readonly maxDepth?: number;
+  /** Longest output, in UTF-16 code units; default {@link DEFAULT_MAX_CHARS}. */
+  readonly maxChars?: number;
+}
+
+export const DEFAULT_MAX_DEPTH = 128;
+export const DEFAULT_MAX_CHARS = 16 * 1024 * 1024;
+
+/** A SHA-256 digest as aarm writes it in documents: `sha256:<64 lowercase hex>`. */
+export type Sha256Digest = `sha256:${string}`;
+
+// In unicode mode a well-formed surrogate pair is one code point, so this matches only lone halves.
+const LONE_SURROGATE = /\p{Cs}/u;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** True for objects JSON can describe: created by `{}`, `JSON.parse` or `Object.create(null)`. */
+export function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Thrown inside {@link canonicalize} to unwind the recursion; never escapes it. */
+class Failure {
+  readonly code: CanonicalizationErrorCode;
+  readonly message: string;
+  constructor(code: CanonicalizationErrorCode, message: string) {
+    this.code = code;
+    this.message = message;
+  }
+}
+
+/** The RFC 8785 canonical form of `value`, or why it has none. */
+export function canonicalize(value: unknown, options: CanonicalOptions = {}): CanonicalResult<string> {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+  const out: string[] = [];
+  const path: (string | number)[] = [];
+  const open = new Set<object>();
+  let size = 0;
+
+  const emit = (text: string): void => {
+    size += text.length;
+    if (size > maxChars) throw new Failure("too_large", `canonical form exceeds ${maxChars} characters`);
+    out.push(text);
+  };
+
+  const emitString = (text: string): void => {
+    // The escaped form is at least two characters longer; refuse before allocating it.
+    if (size + text.length + 2 > maxChars) {
+      throw new Failure("too_large", `canonical form exceeds ${maxChars} characters`);
+    }
+    if (LONE_SURROGATE.test(text)) {
+      throw new Failure("lone_surrogate", "string contains a lone UTF-16 surrogate (not valid I-JSON)");
+    }
+    emit(JSON.stringify(text));
+  };
+
+  const enter = (container: object): void => {
+    if (open.has(container)) throw new Failure("cycle", "value contains a reference cycle");
+    if (open.size >= maxDepth) throw new Failure("too_deep", `nesting exceeds ${maxDepth} levels`);
+    open.add(container);
+  };
+
+  const write = (v: unknown): void => {
+    switch (typeof v) {
+      case "string":
+        emitString(v);
+        return;
+      case "number":
+        if (!Number.isFinite(v)) throw new Failure("non_finite_number", `${v} has no JSON representation`);
+        emit(JSON.stringify(v));
+        return;
+      case "boolean":
+        emit(v ? "true" : "false");
+        return;
+      case "undefined":
+        throw new Failure("undefined_value", "undefined has no JSON representation");
+      case "bigint":
+      case "function":
+      case "symbol":
+        throw new Failure("unsupported_type", `a ${typeof v} has no JSON representation`);
+    }
+    if (v === null) {
+      emit("null");
+    } else if (Array.isArray(v)) {
+      enter(v);
+      emit("[");
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) emit(",");
+        path.push(i);
+        // A hole in a sparse array reads as undefined, which JSON cannot hold.
+        write(i in v ? v[i] : undefined);
+        path.pop();
+      }
+      emit("]");
+      open.delete(v);
+    } else if (isPlainObject(v)) {
+      enter(v);
+      emit("{");
+      // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 §3.2.3 requires.
+      const keys = Object.keys(v).sort();
+      let first = true;
+      for (const key of keys) {
+        const member = v[key];
+        // Absent and undefined are the same thing in JSON, as in JSON.stringify.
+        if (member === undefined) continue;
+        path.push(key);
+        if (!first) emit(",");
+        first = false;
+        emitString(key);
+        emit(":");
+        write(member);
+        path.pop();
+      }
+      emit("}");
+      open.delete(v);
+    } else {
+      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+      throw new Failure(
+        "unsupported_type",
+        `${typeof name === "string" && name !== "" ? name : "object"} is not a plain object or array`,
+      );
+    }
+  };
+
+  try {
+    write(value);
+  } catch (caught) {
+    if (caught instanceof Failure) {
+      return { ok: false, error: { code: caught.code, path: renderPath(path), message: caught.message } };
+    }
+    throw caught;
+  }
+  return { ok: true, value: out.join("") };
+}
+
+function renderPath(path: readonly (string | number)[]): string {
+  let text = "$";
+  for (const step of path) {
+    if (typeof step === "number") text += `[${step}]`;
+    else if (IDENTIFIER.test(step)) text += `.${step}`;
+    else text += `[${JSON.stringify(step)}]`;
+  }
+  return text;
+}
+
+/** SHA-256 of `data` (a string is hashed as UTF-8), as 64 lowercase hex digits. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return bytesToHex(sha256(typeof data === "string" ? utf8ToBytes(data) : data));
+}
+
+/** `sha256:<hex>` of the UTF-8 bytes of the canonical form of `value`. */
+export function canonicalHash(value: unknown, options: CanonicalOptions = {}): CanonicalResult<Sha256Digest> {
+  const canonical = canonicalize(value, options);
+  if (!canonical.ok) return canonical;
+  return { ok: true, value: `sha256:${sha256Hex(canonical.value)}` };
+}
