@@ -86,7 +86,12 @@ export type AppliedModification =
       readonly min: number;
       readonly max: number;
     }
-  | { readonly rule: string; readonly op: "redact"; readonly path: readonly string[]; readonly pattern: string | null };
+  | {
+      readonly rule: string;
+      readonly op: "redact";
+      readonly path: readonly string[];
+      readonly pattern: string | null;
+    };
 
 export interface ApprovalRequirement {
   /** Union of the deciding rules' approvers, in order of first appearance. */

@@ -6,6 +6,35 @@
  *
  * @module
  */
+
+export {
+  type ContextBreakReason,
+  type ContextExpectation,
+  type ContextVerification,
+  sealEntry,
+} from "./context/chain.ts";
+export {
+  type ActionEntryBody,
+  type ApprovalEntryBody,
+  type ContextEntry,
+  type ContextEntryBody,
+  type ContextEntryHeader,
+  contextEntrySchema,
+  type DecisionEntryBody,
+  type DeferralResolutionEntryBody,
+  GENESIS_HASH,
+  type IntentEntryBody,
+  type OutcomeEntryBody,
+  validateContextEntry,
+} from "./context/entry.ts";
+export { toHistory } from "./context/history.ts";
+export {
+  type ContextError,
+  ContextLog,
+  type ContextLogOptions,
+  type ContextResult,
+  type LoadedContext,
+} from "./context/log.ts";
 export { decodeBase64url, encodeBase64url } from "./crypto/base64url.ts";
 export {
   type DocumentSignature,
@@ -53,3 +82,59 @@ export {
   type Signer,
   type Verifier,
 } from "./crypto/signer.ts";
+export {
+  type AssembleResult,
+  assembleReceipt,
+  type ReceiptDraft,
+  type ReceiptParts,
+} from "./receipts/assemble.ts";
+export { exportReceipts } from "./receipts/export.ts";
+export {
+  type IssuedReceipt,
+  type ReceiptError,
+  ReceiptIssuer,
+  type ReceiptIssuerOptions,
+  type ReceiptResult,
+} from "./receipts/issuer.ts";
+export { DEFAULT_MAX_LINE_BYTES } from "./receipts/lines.ts";
+export { type RedactionError, type RedactionResult, redactParameters } from "./receipts/redact.ts";
+export { DEFAULT_MAX_DOCUMENT_CHARS, type StoreLimits } from "./store/checks.ts";
+export { KeyedMutex } from "./store/keyed-mutex.ts";
+export { MemoryStore } from "./store/memory.ts";
+export { scanSessions } from "./store/scan.ts";
+export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite.ts";
+export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./store/sqlite-schema.ts";
+export {
+  type ApprovalChange,
+  type ApprovalRecord,
+  type ChainHead,
+  type ChainSnapshot,
+  type ContextRecord,
+  type DeferralChange,
+  type DeferralRecord,
+  type ListFilter,
+  MAX_PAGE_SIZE,
+  type Page,
+  type ReceiptHead,
+  type ReceiptRecord,
+  type SessionRecord,
+  type SessionState,
+  type Store,
+  type StoreError,
+  type StoreErrorKind,
+  type StoreResult,
+} from "./store/types.ts";
+export {
+  type LinesOptions,
+  type ReceiptIssue,
+  type ReceiptIssueReason,
+  type SessionChain,
+  type VerificationReport,
+  type VerifyOptions,
+  verifyContext,
+  verifyReceiptFile,
+  verifyReceiptLines,
+  verifyReceipts,
+  verifySqliteFile,
+  verifyStoreReceipts,
+} from "./verify.ts";

@@ -1,0 +1,19 @@
+/**
+ * The embeddable evaluator of compiled policies. It depends on nothing outside
+ * this folder and the IR's types, so it runs in Node, browsers, Deno, Bun and
+ * edge runtimes.
+ *
+ * @module
+ */
+export type {
+  EvalAction,
+  EvalDecision,
+  EvalIdentity,
+  EvalInput,
+  HistoryEntry,
+  Json,
+  Snapshot,
+} from "../ir/contract.ts";
+export type { Ir } from "../ir/types.ts";
+export { evaluate, UNKNOWN_TOOL_RULE } from "./evaluate.ts";
+export { labelOutput } from "./label.ts";

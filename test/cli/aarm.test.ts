@@ -1,0 +1,25 @@
+/**
+ * `aarm` as a user runs it: the built binary in a subprocess.
+ */
+import { describe, expect, it } from "vitest";
+import { run } from "./run.ts";
+
+describe("aarm demo", () => {
+  it("runs the finance assistant's session and shows every decision", () => {
+    const r = run("aarm", ["demo"]);
+    expect(r.status, r.stderr).toBe(0);
+    // The injected payment is denied, the requested one runs, the large one waits for a human.
+    expect(r.stdout).toMatch(/ATTACKER-LT12-9000[\s\S]*?DENY[\s\S]*?payee_not_requested/);
+    expect(r.stdout).toMatch(/"amount":420\}\n\s+ALLOW/);
+    expect(r.stdout).toMatch(/"amount":12000\}\n\s+STEP_UP/);
+    expect(r.stdout).toMatch(/DELETE FROM payments[\s\S]*?DENY[\s\S]*?no_bulk_exports/);
+    expect(r.stdout).toMatch(/"limit":5000\}\n\s+MODIFY[\s\S]*?clamp args\.limit to 1\.\.100/);
+    expect(r.stdout).toMatch(/jane@acme\.example[\s\S]*?DENY[\s\S]*?pii_leaves_company/);
+  });
+
+  it("has --help with examples", () => {
+    const r = run("aarm", ["demo", "--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Examples:");
+  });
+});

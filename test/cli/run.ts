@@ -1,0 +1,40 @@
+/**
+ * Runs the built command-line programs as subprocesses, as a user would.
+ * The suite runs after `npm run build` (`./dev test` builds first).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `aarmc` or `aarm` from dist/ with the given arguments in `cwd`. */
+export function run(bin: "aarmc" | "aarm", args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const entry = join(ROOT, "dist", "cli", `${bin}.js`);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" before the CLI tests`);
+  const result = spawnSync(process.execPath, [entry, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, NO_COLOR: "1", ...options.env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A fresh directory holding the given files. */
+export function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "aarm-cli-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
