@@ -15,7 +15,10 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 class Reader {
-  constructor(readonly file: string) {}
+  readonly file: string;
+  constructor(file: string) {
+    this.file = file;
+  }
 
   fail(path: string, expected: string): never {
     throw new CliError(`${this.file}: ${path || "/"}: expected ${expected}`);
@@ -105,8 +108,11 @@ export function readSnapshot(value: unknown, file: string, path = ""): Snapshot 
   const scores = r.object(o.scores ?? {}, `${path}/scores`);
   const alignment = r.optionalNumber(scores.alignment, `${path}/scores/alignment`);
   const drift = r.optionalNumber(scores.drift, `${path}/scores/drift`);
-  const history = o.history ?? [];
-  if (!Array.isArray(history)) r.fail(`${path}/history`, "an array");
+  const history: readonly Json[] = Array.isArray(o.history)
+    ? o.history
+    : o.history === undefined
+      ? []
+      : r.fail(`${path}/history`, "an array");
   let intent: Snapshot["intent"];
   if (o.intent !== undefined) {
     const i = r.object(o.intent, `${path}/intent`);

@@ -11,7 +11,12 @@ import type { Ir, IrApproval, IrRule, IrRuleKind } from "../ir/types.ts";
 const RISKS = ["low", "medium", "high", "critical"] as const;
 
 /** The deferral of a DEFER that no `defer` rule shaped: five minutes, then deny. */
-export const DEFAULT_DEFERRAL: DeferralRequirement = { timeoutMs: 5 * 60_000, then: "deny", approval: null };
+export const DEFAULT_DEFERRAL: DeferralRequirement = {
+  timeoutMs: 5 * 60_000,
+  // biome-ignore lint/suspicious/noThenProperty: the decision contract's field name; never awaited
+  then: "deny",
+  approval: null,
+};
 
 export interface RuleRef {
   readonly index: number;
@@ -59,7 +64,10 @@ function mergeApprovals(clauses: readonly IrApproval[]): ApprovalRequirement {
     escalation:
       escalations.length === 0
         ? null
-        : { afterMs: Math.min(...escalations.map((e) => e.afterMs)), to: union(escalations.map((e) => e.to)) },
+        : {
+            afterMs: Math.min(...escalations.map((e) => e.afterMs)),
+            to: union(escalations.map((e) => e.to)),
+          },
     selfApproval: clauses.every((c) => c.selfApproval),
   };
 }

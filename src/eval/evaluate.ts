@@ -30,7 +30,14 @@ import { Missing } from "./values.ts";
 /** The rule id of the decision for an action whose tool no declaration names. */
 export const UNKNOWN_TOOL_RULE = "unknown_tool";
 
-const STRENGTH: Record<IrRuleKind, number> = { forbid: 0, deny: 1, defer: 2, step_up: 3, modify: 4, allow: 5 };
+const STRENGTH: Record<IrRuleKind, number> = {
+  forbid: 0,
+  deny: 1,
+  defer: 2,
+  step_up: 3,
+  modify: 4,
+  allow: 5,
+};
 
 type Possible = RuleRef & { readonly missing: readonly string[] };
 

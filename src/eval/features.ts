@@ -41,11 +41,13 @@ export function sessionFeature(ctx: EvalContext, feature: IrFeature): Tri {
       const rows = history.map((entry) => feature.steps.map((step) => test(ctx, step, entry)));
       const complete = (accept: (cell: boolean | Missing) => boolean): boolean => {
         let next = 0;
-        for (const row of rows) if (next < feature.steps.length && accept(row[next] as boolean | Missing)) next++;
+        for (const row of rows)
+          if (next < feature.steps.length && accept(row[next] as boolean | Missing)) next++;
         return next === feature.steps.length;
       };
       if (complete((cell) => cell === true)) return true;
-      if (complete((cell) => cell !== false)) return missingOf(rows.flat().filter((c) => c instanceof Missing)) as Missing;
+      if (complete((cell) => cell !== false))
+        return missingOf(rows.flat().filter((c) => c instanceof Missing)) as Missing;
       return false;
     }
     case "count": {

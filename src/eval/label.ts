@@ -12,7 +12,12 @@ import { type EvalContext, evalCond } from "./expr.ts";
 import { LEVELS, levelRank, UNCLASSIFIED } from "./values.ts";
 
 /** The labels of `output`, produced by `tool` called with `args`: sorted, distinct, one level. */
-export function labelOutput(ir: Ir, tool: string, args: { readonly [name: string]: Json }, output: string): string[] {
+export function labelOutput(
+  ir: Ir,
+  tool: string,
+  args: { readonly [name: string]: Json },
+  output: string,
+): string[] {
   const info = Object.hasOwn(ir.tools, tool) ? ir.tools[tool] : undefined;
   const ctx: EvalContext = {
     ir,

@@ -100,7 +100,8 @@ export function applyModifications(rules: readonly RuleRef[], original: EvalCont
       const b = rules[j] as RuleRef;
       const bWrites = writes(b);
       for (const name of writes(a).filter((n) => bWrites.includes(n))) {
-        const read = (args: Args | undefined) => (args !== undefined && Object.hasOwn(args, name) ? args[name] : undefined);
+        const read = (args: Args | undefined) =>
+          args !== undefined && Object.hasOwn(args, name) ? args[name] : undefined;
         if (jsonEqual(read(alone[i]), read(alone[j]))) continue;
         for (const rule of [a, b]) {
           const list = conflicts.get(rule) ?? [];

@@ -4,7 +4,9 @@
  * into unknown: a malformed address must never be taken as "not in the list".
  *
  * Everything is parsed by hand or by the WHATWG URL parser; no regular
- * expression runs on the attacker's text.
+ * expression runs on the attacker's text. The checker and the reference
+ * interpreter use these same parsers, so all three agree on what a
+ * well-formed address is.
  *
  * @module
  */

@@ -9,8 +9,9 @@
  * set at most once per position. `regexTest` only needs the set;
  * `regexReplaceAll` keeps it in priority order (a Pike VM) with each
  * thread's match start. Time is O(length × instructions) whatever the
- * pattern and the subject, with no recursion and no allocation per
- * character; attacker-controlled text cannot make either backtrack.
+ * pattern and the subject, memory O(instructions) (plus the matches found,
+ * for `regexReplaceAll`), with no recursion and no allocation per character;
+ * attacker-controlled text cannot make either backtrack.
  * Self-contained: it imports nothing but the program's types.
  *
  * @module
@@ -160,9 +161,11 @@ function context(before: number, after: number): number {
 /**
  * The code point at UTF-16 offset `i` of `s`, whose length is `length` (-1
  * past the end): a surrogate pair decoded, a lone surrogate as it is.
- * Decoded by hand because the optimizing compilers of V8 13.6 (Node 24) can
- * make `String.prototype.codePointAt` return the high half of a pair in a
- * hot loop, splitting the character.
+ * Decoded by hand because in a hot loop V8 13.6's optimizing compiler
+ * (Node 24) made `String.prototype.codePointAt` return the high half of a
+ * pair, splitting the character; a matcher that misreads its subject could
+ * miss a match the reference finds, so both matching paths avoid it. Tests
+ * run both hot on astral text.
  */
 function codePointAt(s: string, i: number, length: number): number {
   if (i >= length) return -1;
@@ -223,14 +226,14 @@ export function regexTest(program: Program, subject: string): boolean {
   const m = machineFor(program);
   const length = subject.length;
   let pos = 0;
-  let after = codePointAt(subject, 0, length);
+  let after = length > 0 ? codePointAt(subject, 0, length) : -1;
   let bits = context(-1, after);
   m.current.size = 0;
   for (;;) {
     if ((pos === 0 || !m.anchored) && addClosure(m, m.current, m.start, bits)) return true;
     if (pos >= length || (m.anchored && m.current.size === 0)) return false;
     const nextPos = pos + (after > 0xffff ? 2 : 1);
-    const nextAfter = codePointAt(subject, nextPos, length);
+    const nextAfter = nextPos < length ? codePointAt(subject, nextPos, length) : -1;
     bits = context(after, nextAfter);
     const { current, following } = m;
     following.size = 0;
@@ -370,32 +373,31 @@ export function regexReplaceAll(program: Program, subject: string, replacement: 
   const m = machineFor(program);
   const r = rankedFor(m);
   const length = subject.length;
-  // Search k starts at from[k]; its best match so far spans begin[k]..end[k], -1 while it has none.
-  // Only the last search can lack a match.
-  const from = [0];
-  const begin = [-1];
-  const end = [-1];
-  // Whether the last search starts here, at the end of the previous search's match.
-  let startsAtMatchEnd = false;
+  // The best match so far of each search k, starts[k]..ends[k], then the search that has none yet, which
+  // begins at `from`. Threads record their search's index.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let from = 0;
+  // Whether that search begins here, where the previous search's match ended.
+  let fromMatchEnd = false;
   let pos = 0;
   let after = codePointAt(subject, 0, length);
   let bits = context(-1, after);
   r.current.size = 0;
   for (;;) {
-    const last = from.length - 1;
+    const width = after > 0xffff ? 2 : 1;
     r.fresh.size = 0;
-    if (begin[last]! < 0 && pos >= from[last]! && (pos === 0 || !m.anchored)) {
-      const list = startsAtMatchEnd ? r.fresh : r.current;
-      if (addRanked(m, list, r.stack, m.start, bits, pos, last)) {
-        begin[last] = pos;
-        end[last] = pos;
-        from.push(pos + (after > 0xffff ? 2 : 1));
-        begin.push(-1);
-        end.push(-1);
+    if (pos >= from && (pos === 0 || !m.anchored)) {
+      const list = fromMatchEnd ? r.fresh : r.current;
+      if (addRanked(m, list, r.stack, m.start, bits, pos, starts.length)) {
+        // An empty match: the next search begins one code point on.
+        starts.push(pos);
+        ends.push(pos);
+        from = pos + width;
       }
     }
     if (pos >= length || (m.anchored && r.current.size === 0)) break;
-    const nextPos = pos + (after > 0xffff ? 2 : 1);
+    const nextPos = pos + width;
     const nextAfter = codePointAt(subject, nextPos, length);
     const nextBits = context(after, nextAfter);
     const { current, following, fresh } = r;
@@ -406,18 +408,16 @@ export function regexReplaceAll(program: Program, subject: string, replacement: 
       list = fresh;
       hit = stepRanked(m, fresh, following, r.stack, after, nextBits);
     }
-    startsAtMatchEnd = hit >= 0;
+    fromMatchEnd = hit >= 0;
     if (hit >= 0) {
-      // A match of search k, which outranks its earlier one: the searches after k start over from its end.
+      // A match of search k that outranks its earlier one: the searches after k are dropped, and the next
+      // begins at the end of this match.
       const k = list.search[hit]!;
-      from.length = k + 1;
-      begin.length = k + 1;
-      end.length = k + 1;
-      begin[k] = list.start[hit]!;
-      end[k] = nextPos;
-      from.push(nextPos);
-      begin.push(-1);
-      end.push(-1);
+      starts.length = k;
+      ends.length = k;
+      starts.push(list.start[hit]!);
+      ends.push(nextPos);
+      from = nextPos;
     }
     r.current = following;
     r.following = current;
@@ -427,9 +427,9 @@ export function regexReplaceAll(program: Program, subject: string, replacement: 
   }
   let out = "";
   let copied = 0;
-  for (let k = 0; k < begin.length && begin[k]! >= 0; k++) {
-    out += subject.slice(copied, begin[k]) + replacement;
-    copied = end[k]!;
+  for (let k = 0; k < starts.length; k++) {
+    out += subject.slice(copied, starts[k]) + replacement;
+    copied = ends[k]!;
   }
   return out + subject.slice(copied);
 }

@@ -65,7 +65,9 @@ export function measureCost(ir: Ir): number {
     const recheck = tool.candidates.some((c) => kindOf(c.rule) === "modify")
       ? reachable(
           ir.exprs,
-          tool.candidates.filter((c) => kindOf(c.rule) === "forbid" || kindOf(c.rule) === "deny").map((c) => c.cond),
+          tool.candidates
+            .filter((c) => kindOf(c.rule) === "forbid" || kindOf(c.rule) === "deny")
+            .map((c) => c.cond),
         ).size
       : 0;
     worst = Math.max(worst, reachable(ir.exprs, roots).size + recheck);

@@ -56,7 +56,8 @@ export function constToIr(value: ConstValue): IrConst {
 
 /** Sorted, de-duplicated scalars in the IR's canonical order (numbers, then strings, then booleans). */
 export function sortScalars(items: readonly (string | number | boolean)[]): (string | number | boolean)[] {
-  const rank = (v: string | number | boolean): number => (typeof v === "number" ? 0 : typeof v === "string" ? 1 : 2);
+  const rank = (v: string | number | boolean): number =>
+    typeof v === "number" ? 0 : typeof v === "string" ? 1 : 2;
   const sorted = [...items].sort((a, b) => {
     const r = rank(a) - rank(b);
     if (r !== 0) return r;
@@ -179,7 +180,8 @@ export function lowerJunction(ctx: LowerContext, op: "and" | "or", operands: rea
 
 export function lowerNot(ctx: LowerContext, arg: number): number {
   const node = ctx.table.at(arg);
-  if (node.op === "const" && typeof node.value === "boolean") return ctx.table.expr({ op: "const", value: !node.value });
+  if (node.op === "const" && typeof node.value === "boolean")
+    return ctx.table.expr({ op: "const", value: !node.value });
   if (node.op === "not") return node.arg;
   return ctx.table.expr({ op: "not", arg });
 }
@@ -207,7 +209,14 @@ function compareConsts(cmp: IrCompare, a: IrConst, b: IrConst): boolean | undefi
   }
 }
 
-const COMPARE: Record<string, IrCompare> = { "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=" };
+const COMPARE: Record<string, IrCompare> = {
+  "==": "==",
+  "!=": "!=",
+  "<": "<",
+  "<=": "<=",
+  ">": ">",
+  ">=": ">=",
+};
 
 /** Lowers an expression in `ctx`, folding constants. */
 export function lowerExpr(ctx: LowerContext, e: ast.Expr): number {
@@ -236,8 +245,11 @@ export function lowerExpr(ctx: LowerContext, e: ast.Expr): number {
       return lowerRef(ctx, e);
     case "ArgPath": {
       const path = e.segments.map((s) => s.text);
-      const info = ctx.tool === null || ctx.tool === "undeclared" ? undefined : ctx.tool.info.args.get(path[0] ?? "");
-      return t.expr(info !== undefined && isSetType(info.type) ? { op: "arg", path, set: true } : { op: "arg", path });
+      const info =
+        ctx.tool === null || ctx.tool === "undeclared" ? undefined : ctx.tool.info.args.get(path[0] ?? "");
+      return t.expr(
+        info !== undefined && isSetType(info.type) ? { op: "arg", path, set: true } : { op: "arg", path },
+      );
     }
     case "Unary": {
       const arg = lowerExpr(ctx, e.operand);
@@ -251,23 +263,35 @@ export function lowerExpr(ctx: LowerContext, e: ast.Expr): number {
       return lowerCall(ctx, e);
     case "SeenQuery": {
       const steps = e.steps.map((step) => lowerExpr({ ...ctx, tool: null }, step));
-      return t.expr({ op: "feature", feature: t.feature({ kind: "seen", steps, withinMs: e.within?.ms ?? null }) });
+      return t.expr({
+        op: "feature",
+        feature: t.feature({ kind: "seen", steps, withinMs: e.within?.ms ?? null }),
+      });
     }
     case "CountQuery": {
       const where = lowerExpr({ ...ctx, tool: null }, e.where);
-      return t.expr({ op: "feature", feature: t.feature({ kind: "count", where, withinMs: e.within?.ms ?? null }) });
+      return t.expr({
+        op: "feature",
+        feature: t.feature({ kind: "count", where, withinMs: e.within?.ms ?? null }),
+      });
     }
     case "SumQuery":
       return t.expr({
         op: "feature",
-        feature: t.feature({ kind: "sum", tool: e.tool.value, arg: e.arg.text, withinMs: e.within?.ms ?? null }),
+        feature: t.feature({
+          kind: "sum",
+          tool: e.tool.value,
+          arg: e.arg.text,
+          withinMs: e.within?.ms ?? null,
+        }),
       });
   }
 }
 
 function resolve(ctx: LowerContext, ref: ast.Ref): Resolution {
   const r = ctx.policy.resolutions.get(ref);
-  if (r === undefined) throw new LoweringError(`unresolved reference ${ref.path.map((p) => p.text).join(".")}`, ref.span);
+  if (r === undefined)
+    throw new LoweringError(`unresolved reference ${ref.path.map((p) => p.text).join(".")}`, ref.span);
   return r;
 }
 
@@ -282,10 +306,13 @@ function lowerRef(ctx: LowerContext, ref: ast.Ref): number {
     case "label_literal":
       return t.expr({ op: "const", value: r.label });
     case "fact":
-      return t.expr(isSetType(r.type) ? { op: "fact", name: r.name, set: true } : { op: "fact", name: r.name });
+      return t.expr(
+        isSetType(r.type) ? { op: "fact", name: r.name, set: true } : { op: "fact", name: r.name },
+      );
     case "action": {
       if (ctx.tool === null) throw new LoweringError(`${r.field} has no meaning here`, ref.span);
-      if (ctx.tool === "undeclared") return t.expr(r.field === "tool" ? { op: "tool" } : { op: "missing", names: [r.field] });
+      if (ctx.tool === "undeclared")
+        return t.expr(r.field === "tool" ? { op: "tool" } : { op: "missing", names: [r.field] });
       if (r.field === "tool") return t.expr({ op: "const", value: ctx.tool.name });
       if (r.field === "effect") return t.expr({ op: "const", value: ctx.tool.info.effect });
       return ctx.tool.info.target === null
@@ -310,7 +337,8 @@ function lowerRef(ctx: LowerContext, ref: ast.Ref): number {
 function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
   const t = ctx.table;
   if (e.op === "matches") {
-    if (e.right.kind !== "RegexLiteral") throw new LoweringError("matches needs a regex literal", e.right.span);
+    if (e.right.kind !== "RegexLiteral")
+      throw new LoweringError("matches needs a regex literal", e.right.span);
     const compiled = compileRegex(e.right.source, e.right.flags);
     if (!compiled.ok) throw new LoweringError(`regex cannot be compiled: ${compiled.message}`, e.right.span);
     return t.expr({ op: "matches", subject: lowerExpr(ctx, e.left), regex: t.regex(compiled.program) });
@@ -327,7 +355,9 @@ function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
       const b = constOf(ctx, right);
       let node = t.expr({ op: "in", item: left, set: right });
       if (a !== undefined && b !== undefined && !Array.isArray(a)) {
-        const inside = Array.isArray(b) ? b.includes(a) : typeof a === "string" && typeof b === "string" && b.includes(a);
+        const inside = Array.isArray(b)
+          ? b.includes(a)
+          : typeof a === "string" && typeof b === "string" && b.includes(a);
         node = t.expr({ op: "const", value: inside });
       }
       return e.op === "in" ? node : lowerNot(ctx, node);
@@ -337,7 +367,8 @@ function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
     case "*": {
       const a = constOf(ctx, left);
       const b = constOf(ctx, right);
-      if (typeof a === "string" && typeof b === "string" && e.op === "+") return t.expr({ op: "const", value: a + b });
+      if (typeof a === "string" && typeof b === "string" && e.op === "+")
+        return t.expr({ op: "const", value: a + b });
       if (typeof a === "number" && typeof b === "number") {
         const n = e.op === "+" ? a + b : e.op === "-" ? a - b : a * b;
         if (Number.isFinite(n)) return t.expr({ op: "const", value: n });
@@ -351,7 +382,9 @@ function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
       const a = constOf(ctx, left);
       const b = constOf(ctx, right);
       const folded = a !== undefined && b !== undefined ? compareConsts(cmp, a, b) : undefined;
-      return folded === undefined ? t.expr({ op: "compare", cmp, left, right }) : t.expr({ op: "const", value: folded });
+      return folded === undefined
+        ? t.expr({ op: "compare", cmp, left, right })
+        : t.expr({ op: "const", value: folded });
     }
   }
 }
@@ -359,7 +392,8 @@ function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
 function lowerCall(ctx: LowerContext, call: ast.Call): number {
   const t = ctx.table;
   const callee = resolve(ctx, call.callee);
-  if (callee.kind !== "function") throw new LoweringError("call of something that is not a function", call.span);
+  if (callee.kind !== "function")
+    throw new LoweringError("call of something that is not a function", call.span);
   if (callee.name === "has") {
     const [arg] = call.args;
     if (arg === undefined) throw new LoweringError("has takes one argument", call.span);

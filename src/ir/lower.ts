@@ -5,14 +5,22 @@
  *
  * @module
  */
-import { canonicalHash } from "../schema/canonical.ts";
+
 import type * as ast from "../lang/ast.ts";
 import type { CheckedPolicy, CheckedRule, ToolInfo, Type } from "../lang/checked.ts";
-import { diagnostic, type Diagnostic } from "../lang/diagnostic.ts";
-import { ExprTable } from "./expr-table.ts";
-import { dependsOnTool, type LowerContext, LoweringError, lowerExpr, lowerJunction, lowerNot } from "./lower-expr.ts";
-import { compileRegex } from "./regex/compile.ts";
+import { type Diagnostic, diagnostic } from "../lang/diagnostic.ts";
+import { canonicalHash } from "../schema/canonical.ts";
 import { measureCost } from "./cost.ts";
+import { ExprTable } from "./expr-table.ts";
+import {
+  dependsOnTool,
+  type LowerContext,
+  LoweringError,
+  lowerExpr,
+  lowerJunction,
+  lowerNot,
+} from "./lower-expr.ts";
+import { compileRegex } from "./regex/compile.ts";
 import {
   IR_FORMAT,
   IR_VERSION,
@@ -35,7 +43,9 @@ const DEFAULT_DEFER_TIMEOUT_MS = 5 * 60_000;
 /** Strongest kind first: the order candidates are listed and evaluated in. */
 const TIERS: readonly IrRuleKind[] = ["forbid", "deny", "defer", "step_up", "modify", "allow"];
 
-export type LowerResult = { readonly ok: true; readonly ir: Ir } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+export type LowerResult =
+  | { readonly ok: true; readonly ir: Ir }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 function irType(type: Type): IrType {
   switch (type.kind) {
@@ -50,7 +60,9 @@ function irType(type: Type): IrType {
     case "level":
       return "string";
     case "set":
-      return type.element.kind === "number" || type.element.kind === "duration" ? "set<number>" : "set<string>";
+      return type.element.kind === "number" || type.element.kind === "duration"
+        ? "set<number>"
+        : "set<string>";
     case "empty_set":
       return "set";
   }
@@ -73,25 +85,29 @@ function regexSource(literal: ast.RegexLiteral): string {
   return literal.flags.includes("i") ? `(?i)${literal.source}` : literal.source;
 }
 
-/** The rule's modification operations; operand expressions are lowered for one of its tools. */
-function lowerModifications(ctx: LowerContext, rule: ast.Rule): IrModification[] {
-  return rule.modifications.map((op): IrModification => {
-    const path = op.path.segments.map((s) => s.text);
-    switch (op.kind) {
-      case "SetOp":
-        return { op: "set", path, value: lowerExpr(ctx, op.value) };
-      case "RemoveOp":
-        return { op: "remove", path };
-      case "ClampOp":
-        return { op: "clamp", path, min: lowerExpr(ctx, op.min), max: lowerExpr(ctx, op.max) };
-      case "RedactOp": {
-        if (op.pattern === null) return { op: "redact", path, regex: null, pattern: null };
-        const compiled = compileRegex(op.pattern.source, op.pattern.flags);
-        if (!compiled.ok) throw new LoweringError(`regex cannot be compiled: ${compiled.message}`, op.pattern.span);
-        return { op: "redact", path, regex: ctx.table.regex(compiled.program), pattern: regexSource(op.pattern) };
-      }
+/** A modification operation; operand expressions are lowered for one of the rule's tools. */
+function lowerModification(ctx: LowerContext, op: ast.ModOp): IrModification {
+  const path = op.path.segments.map((s) => s.text);
+  switch (op.kind) {
+    case "SetOp":
+      return { op: "set", path, value: lowerExpr(ctx, op.value) };
+    case "RemoveOp":
+      return { op: "remove", path };
+    case "ClampOp":
+      return { op: "clamp", path, min: lowerExpr(ctx, op.min), max: lowerExpr(ctx, op.max) };
+    case "RedactOp": {
+      if (op.pattern === null) return { op: "redact", path, regex: null, pattern: null };
+      const compiled = compileRegex(op.pattern.source, op.pattern.flags);
+      if (!compiled.ok)
+        throw new LoweringError(`regex cannot be compiled: ${compiled.message}`, op.pattern.span);
+      return {
+        op: "redact",
+        path,
+        regex: ctx.table.regex(compiled.program),
+        pattern: regexSource(op.pattern),
+      };
     }
-  });
+  }
 }
 
 function ruleData(ctx: LowerContext, rule: CheckedRule): IrRule {
@@ -108,9 +124,10 @@ function ruleData(ctx: LowerContext, rule: CheckedRule): IrRule {
         : {
             needs: r.deferral.needs.map((n) => n.text),
             timeoutMs: r.deferral.timeout?.ms ?? DEFAULT_DEFER_TIMEOUT_MS,
+            // biome-ignore lint/suspicious/noThenProperty: the IR's field name; never awaited
             then: r.deferral.then,
           },
-    modifications: lowerModifications(ctx, r),
+    modifications: r.modifications.map((op) => lowerModification(ctx, op)),
   };
 }
 
@@ -181,7 +198,9 @@ function typingTool(policy: CheckedPolicy, on: readonly string[]): LowerContext[
 
 function lowerDocument(policy: CheckedPolicy): Ir {
   const table = new ExprTable();
-  const rules = policy.rules.map((rule) => ruleData({ policy, table, tool: typingTool(policy, rule.on) }, rule));
+  const rules = policy.rules.map((rule) =>
+    ruleData({ policy, table, tool: typingTool(policy, rule.on) }, rule),
+  );
   const shared = new Map<object, number>();
   const tools: Record<string, IrTool> = {};
   for (const name of [...policy.tools.keys()].sort()) {
@@ -208,7 +227,10 @@ function lowerDocument(policy: CheckedPolicy): Ir {
     regexes: table.regexes,
     features: table.features,
     rules,
-    classifiers: policy.classifiers.map((c) => ({ id: c.id, labels: c.classifier.labels.map((l) => l.text).sort() })),
+    classifiers: policy.classifiers.map((c) => ({
+      id: c.id,
+      labels: c.classifier.labels.map((l) => l.text).sort(),
+    })),
     tools,
     undeclaredToolClassifiers,
     cost: 0,

@@ -112,7 +112,12 @@ export type IrExpr =
     }
   | { readonly op: "neg"; readonly arg: number }
   /** A built-in; a malformed input (unparsable URL, address) makes it unknown, named `fault`. */
-  | { readonly op: "call"; readonly fn: IrFunction; readonly args: readonly number[]; readonly fault: readonly string[] };
+  | {
+      readonly op: "call";
+      readonly fn: IrFunction;
+      readonly args: readonly number[];
+      readonly fault: readonly string[];
+    };
 
 /**
  * A session query, maintained incrementally over the context's entries.

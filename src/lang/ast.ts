@@ -233,7 +233,7 @@ export const RISK_LEVELS: readonly RiskLevel[] = ["low", "medium", "high", "crit
 /**
  * A decision rule.
  *
- * ```aarm
+ * ```text
  * step_up large_payment on bank.send_money
  *   when args.amount > 1000
  *   unless "treasurer" in identity.roles

@@ -1,11 +1,26 @@
 /**
  * `aarm/runtime`: the runtime harness around the policy evaluator. Today it
- * exports the receipt-signing primitives: Ed25519 signers and verifiers on
- * two interchangeable backends, keyrings with rotation, the key directory
- * store, and signed JSON documents.
+ * exports the storage interface with its in-memory and SQLite stores, the
+ * hash-chained context log, receipt issuing and offline verification, and the
+ * signing primitives beneath them: Ed25519 signers on two interchangeable
+ * backends, keyrings with rotation, the key directory, signed documents, and
+ * RFC 8785 canonical JSON.
  *
  * @module
  */
+
+export {
+  type CanonicalizationError,
+  type CanonicalizationErrorCode,
+  type CanonicalOptions,
+  type CanonicalResult,
+  canonicalHash,
+  canonicalize,
+  DEFAULT_MAX_CHARS,
+  DEFAULT_MAX_DEPTH,
+  type Sha256Digest,
+  sha256Hex,
+} from "../schema/canonical.ts";
 
 export {
   type ContextBreakReason,

@@ -7,12 +7,13 @@
  *
  * @module
  */
+
+import { emailDomain, inCidr, urlHost } from "../eval/net.ts";
 import type { BuiltinFunction } from "../lang/checked.ts";
 import { SemanticsTypeError } from "./errors.ts";
-import { emailDomain, inCidr, urlHost } from "./net.ts";
 import { bool, expectString, num, str, type Value } from "./values.ts";
 
-export type PureBuiltin = Exclude<BuiltinFunction, "has" | "intent.mentions">;
+type PureBuiltin = Exclude<BuiltinFunction, "has" | "intent.mentions">;
 
 function arity(name: string, args: readonly Value[], n: number): void {
   if (args.length !== n) throw new SemanticsTypeError(`${name} takes ${n} argument(s), got ${args.length}`);

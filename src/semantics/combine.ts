@@ -13,12 +13,12 @@ import type { CheckedRule } from "../lang/checked.ts";
 import { SemanticsTypeError } from "./errors.ts";
 
 /** Defaults of the approval and deferral clauses. */
-export const DEFAULT_QUORUM = 1;
-export const DEFAULT_STEP_UP_TIMEOUT_MS = 15 * 60_000;
-export const DEFAULT_DEFER_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_QUORUM = 1;
+const DEFAULT_STEP_UP_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_DEFER_TIMEOUT_MS = 5 * 60_000;
 
 /** The deferral of a DEFER that no `defer` rule shaped: default timeout, then deny. */
-export const DEFAULT_DEFERRAL: DeferralRequirement = {
+const DEFAULT_DEFERRAL: DeferralRequirement = {
   timeoutMs: DEFAULT_DEFER_TIMEOUT_MS,
   // biome-ignore lint/suspicious/noThenProperty: the decision contract's field name; never awaited
   then: "deny",
@@ -69,7 +69,7 @@ function union<T>(lists: Iterable<readonly T[]>): T[] {
  * the largest quorum, the shortest timeout, the earliest escalation with every escalation's
  * approvers, and self-approval only when every clause allows it.
  */
-export function mergeApprovals(clauses: readonly ApprovalClause[]): ApprovalRequirement {
+function mergeApprovals(clauses: readonly ApprovalClause[]): ApprovalRequirement {
   const escalations = clauses.flatMap((c) => (c.escalation === null ? [] : [c.escalation]));
   return {
     approvers: union(clauses.map((c) => c.approvers.map((a) => a.value))),
@@ -150,11 +150,11 @@ export function conflictDecision(conflicts: ReadonlyMap<CheckedRule, readonly st
   };
 }
 
-export function allowDecision(rules: readonly CheckedRule[]): EvalDecision {
+function allowDecision(rules: readonly CheckedRule[]): EvalDecision {
   return base("ALLOW", rules);
 }
 
-export function defaultDecision(posture: "deny" | "allow"): EvalDecision {
+function defaultDecision(posture: "deny" | "allow"): EvalDecision {
   return {
     ...base(posture === "deny" ? "DENY" : "ALLOW", []),
     rules: ["default"],

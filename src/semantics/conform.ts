@@ -6,7 +6,10 @@
  * Checked: the action's arguments against its tool (types, required present,
  * no extras); the time; declared facts that are populated; scores in [0, 1];
  * and, in the history, effects and the declared arguments of declared tools.
- * An undeclared tool has nothing to conform to: `evaluate` denies it.
+ * An undeclared tool has nothing to conform to: `evaluate` denies it. The
+ * input's shape itself (an action with a tool name, arguments as an object,
+ * identity strings) is the business of the canonical schemas in `src/schema`;
+ * this checks what depends on the policy.
  *
  * @module
  */

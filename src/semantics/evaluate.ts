@@ -10,6 +10,7 @@
  * @module
  */
 
+import { jsonEqual } from "../eval/json.ts";
 import type { EvalDecision, EvalInput } from "../ir/contract.ts";
 import type { CheckedPolicy, CheckedRule } from "../lang/checked.ts";
 import {
@@ -21,7 +22,6 @@ import {
   riskOf,
 } from "./combine.ts";
 import { evalCondition } from "./expr.ts";
-import { jsonEqual } from "./json.ts";
 import { applyModifications } from "./modify.ts";
 import type { Scope } from "./scope.ts";
 import { type Unknown, unknownOf } from "./values.ts";
@@ -30,7 +30,7 @@ import { type Unknown, unknownOf } from "./values.ts";
 export const UNKNOWN_TOOL_RULE = "unknown_tool";
 
 /** Whether `rule` matches in `scope`: true, false, or unknown with the names it is missing. */
-export function matchRule(rule: CheckedRule, scope: Scope): boolean | Unknown {
+function matchRule(rule: CheckedRule, scope: Scope): boolean | Unknown {
   if (rule.on.length > 0 && !rule.on.includes(scope.tool)) return false;
   const when = rule.rule.when === null ? true : evalCondition(rule.rule.when, scope);
   const unless = rule.rule.unless === null ? false : evalCondition(rule.rule.unless, scope);

@@ -11,7 +11,7 @@
 import type { HistoryEntry } from "../ir/contract.ts";
 import { SemanticsTypeError } from "./errors.ts";
 
-export const LEVELS = ["public", "internal", "confidential", "restricted"] as const;
+const LEVELS = ["public", "internal", "confidential", "restricted"] as const;
 export type Level = (typeof LEVELS)[number];
 
 /** The label every output carries when nothing gave it a level. */

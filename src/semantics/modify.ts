@@ -11,19 +11,19 @@
  * @module
  */
 
+import { jsonEqual } from "../eval/json.ts";
 import type { AppliedModification, Json } from "../ir/contract.ts";
 import type { ArgPath, ModOp } from "../lang/ast.ts";
 import type { CheckedRule } from "../lang/checked.ts";
 import { SemanticsTypeError } from "./errors.ts";
 import { evalExpr } from "./expr.ts";
-import { jsonEqual } from "./json.ts";
 import { REDACTED, regexRedact, regexSource } from "./regex.ts";
 import { argPathName, argSegments, type Scope } from "./scope.ts";
 import { expectNumber, type Value, valueToJson } from "./values.ts";
 
 type Args = { [name: string]: Json };
 
-export type ModifyOutcome =
+type ModifyOutcome =
   | { readonly kind: "modified"; readonly applied: readonly AppliedModification[]; readonly args: Args }
   /** Two rules write the same argument differently: each conflicting rule with the paths it conflicts on. */
   | { readonly kind: "conflict"; readonly conflicts: ReadonlyMap<CheckedRule, readonly string[]> };

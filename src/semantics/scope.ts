@@ -43,7 +43,7 @@ export function argPathName(path: ArgPath): string {
  * How an input is named in `contextNeeded` and in reasons; null for what is
  * not an input (constants, literals, functions).
  */
-export function inputName(resolution: Resolution): string | null {
+function inputName(resolution: Resolution): string | null {
   switch (resolution.kind) {
     case "fact":
       return resolution.name;

@@ -59,10 +59,6 @@ export function unknown(names: Iterable<string>): Unknown {
   return { kind: "unknown", missing: new Set(names) };
 }
 
-export function isUnknown(t: Tri): t is Unknown {
-  return t.kind === "unknown";
-}
-
 /** The unknown that an operation over `operands` yields, or null when every operand is known. */
 export function unknownOf(operands: readonly Tri[]): Unknown | null {
   const names = new Set<string>();
@@ -131,11 +127,6 @@ export function expectNumber(v: Value, where: string): number {
   return v.value;
 }
 
-export function expectSet(v: Value, where: string): SetValue {
-  if (v.kind !== "set") throw new SemanticsTypeError(`${where}: expected set, got ${v.kind}`);
-  return v;
-}
-
 /** Converts a value back to JSON, for the arguments a modification writes. */
 export function valueToJson(v: Value): Json {
   switch (v.kind) {
@@ -149,6 +140,13 @@ export function valueToJson(v: Value): Json {
     case "duration":
       return v.ms;
     case "set":
-      return [...v.elements.values()].map(valueToJson);
+      // Sets have no order; written out (by `set args.x = {…}`) they are in ascending order.
+      return [...v.elements.values()].map(valueToJson).sort(ascending);
   }
+}
+
+/** Ascending order of the scalars a set holds: numbers numerically, strings by UTF-16 code units. */
+function ascending(a: Json, b: Json): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return a! < b! ? -1 : a! > b! ? 1 : 0;
 }

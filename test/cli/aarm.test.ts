@@ -12,7 +12,7 @@ describe("aarm demo", () => {
     expect(r.stdout).toMatch(/ATTACKER-LT12-9000[\s\S]*?DENY[\s\S]*?payee_not_requested/);
     expect(r.stdout).toMatch(/"amount":420\}\n\s+ALLOW/);
     expect(r.stdout).toMatch(/"amount":12000\}\n\s+STEP_UP/);
-    expect(r.stdout).toMatch(/DELETE FROM payments[\s\S]*?DENY[\s\S]*?no_bulk_exports/);
+    expect(r.stdout).toMatch(/DELETE FROM payments[\s\S]*?DENY[\s\S]*?no_destructive_queries/);
     expect(r.stdout).toMatch(/"limit":5000\}\n\s+MODIFY[\s\S]*?clamp args\.limit to 1\.\.100/);
     expect(r.stdout).toMatch(/jane@acme\.example[\s\S]*?DENY[\s\S]*?pii_leaves_company/);
   });

@@ -17,7 +17,11 @@ export interface RunResult {
 }
 
 /** Runs `aarmc` or `aarm` from dist/ with the given arguments in `cwd`. */
-export function run(bin: "aarmc" | "aarm", args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+export function run(
+  bin: "aarmc" | "aarm",
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): RunResult {
   const entry = join(ROOT, "dist", "cli", `${bin}.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" before the CLI tests`);
   const result = spawnSync(process.execPath, [entry, ...args], {

@@ -29,14 +29,24 @@ type Ty = "bool" | "number" | "string" | "duration" | "level" | "effect";
 
 /** Expressions of type `ty`, as source text; `query` inside a session-query predicate (no nested queries). */
 function expr(ty: Ty, depth: number, query: boolean): fc.Arbitrary<string> {
-  const leaves: Record<Ty, string[]> = {
-    bool: ["true", "args.b", "ff", "session.tainted", "has(args.o)", "has(fs)", '"a" in cs'],
-    number: ["1", "2.5", "args.n", "cn", "identity.delegation_depth", "intent.alignment"],
-    string: ['"x"', "args.s", "fs", "target", "identity.human", "intent.text"],
-    duration: ["1h", "30m", "args.d"],
-    level: ["session.sensitivity", "public", "confidential"],
-    effect: ["effect", "read", "egress"],
-  };
+  // Query predicates read only the prior action and constants (AARM3027).
+  const leaves: Record<Ty, string[]> = query
+    ? {
+        bool: ["true", '"a" in cs', "pii in labels", "has(target)"],
+        number: ["1", "2.5", "cn"],
+        string: ['"x"', "tool", "target"],
+        duration: ["1h", "30m"],
+        level: ["public", "confidential"],
+        effect: ["effect", "read", "egress"],
+      }
+    : {
+        bool: ["true", "args.b", "ff", "session.tainted", "has(args.o)", "has(fs)", '"a" in cs'],
+        number: ["1", "2.5", "args.n", "cn", "identity.delegation_depth", "intent.alignment"],
+        string: ['"x"', "args.s", "fs", "target", "identity.human", "intent.text"],
+        duration: ["1h", "30m", "args.d"],
+        level: ["session.sensitivity", "public", "confidential"],
+        effect: ["effect", "read", "egress"],
+      };
   const leaf = fc.constantFrom(...leaves[ty]);
   if (depth <= 0) return leaf;
   const sub = (t: Ty) => expr(t, depth - 1, query);
@@ -52,16 +62,24 @@ function expr(ty: Ty, depth: number, query: boolean): fc.Arbitrary<string> {
       fc.tuple(sub("duration"), sub("duration")).map(([a, b]) => `(${a} < ${b})`),
       fc.tuple(sub("level"), sub("level")).map(([a, b]) => `(${a} >= ${b})`),
       sub("effect").map((a) => `(${a} in {read, write})`),
-      sub("string").map((a) => `(${a} in args.tags)`),
       sub("string").map((a) => `(${a} not in cs)`),
       sub("string").map((a) => `(${a} matches /^[a-z]+$/i)`),
-      sub("string").map((a) => `intent.mentions(${a})`),
-      sub("number").map((a) => `(has(args.o) and args.o > ${a})`),
-      sub("string").map((a) => `(not has(args.os) or starts_with(args.os, ${a}))`),
-      fc.constant('in_cidr(args.s, "10.0.0.0/8")'),
       ...(query
-        ? [fc.constantFrom('tool == "t"', "effect == egress", "pii in labels", "target == fs", "has(target)")]
+        ? [
+            fc.constantFrom(
+              'tool == "t"',
+              "effect == egress",
+              "pii in labels",
+              'target == "x"',
+              "has(target)",
+            ),
+          ]
         : [
+            sub("string").map((a) => `(${a} in args.tags)`),
+            sub("string").map((a) => `intent.mentions(${a})`),
+            sub("number").map((a) => `(has(args.o) and args.o > ${a})`),
+            sub("string").map((a) => `(not has(args.os) or starts_with(args.os, ${a}))`),
+            fc.constant('in_cidr(args.s, "10.0.0.0/8")'),
             expr("bool", depth - 1, true).map((p) => `session.seen(${p})`),
             fc
               .tuple(expr("bool", depth - 1, true), expr("bool", depth - 1, true))
@@ -77,8 +95,7 @@ function expr(ty: Ty, depth: number, query: boolean): fc.Arbitrary<string> {
         .map(([a, op, b]) => `(${a} ${op} ${b})`),
       sub("number").map((a) => `-(${a})`),
       sub("string").map((a) => `len(${a})`),
-      fc.constant("len(args.tags)"),
-      ...(query ? [] : [fc.constant('session.sum("t", n, within 24h)')]),
+      ...(query ? [] : [fc.constant("len(args.tags)"), fc.constant('session.sum("t", n, within 24h)')]),
     ],
     string: [
       fc.tuple(sub("string"), sub("string")).map(([a, b]) => `(${a} + ${b})`),
@@ -200,7 +217,7 @@ describe("well-typed policies", () => {
         const text = `${PRELUDE}deny r on t when ${when} unless ${unless}
 modify m on t when has(args.o) set args.n = args.o clamp args.o to 0..cn
 step_up s on t when ${unless} approvers ["a"]
-classify c on t when output matches /x/ and ${unless.replaceAll("target", "args.s")} label pii
+classify c on t when output matches /x/ and ${unless} label pii
 default deny`;
         const result = checkText(text);
         expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);

@@ -77,7 +77,7 @@ describe("the checked policy", () => {
 
   it("keeps rules in source order", () => {
     expect(policy.rules.map((r) => r.id)).toEqual([
-      "no_bulk_exports",
+      "no_destructive_queries",
       "payee_not_requested",
       "large_payment",
       "pii_leaves_company",

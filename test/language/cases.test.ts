@@ -1,7 +1,11 @@
 /**
- * Runs every language spec case (`spec-tests/language/**\/*.case`) against the
- * reference interpreter, and the checker's diagnostics cases against the checker.
+ * Runs every language spec case (`spec-tests/language/**\/*.case`) against every
+ * implementation of the semantics — the reference interpreter and the IR
+ * evaluator — from one case list, and the checker's diagnostics cases against
+ * the checker.
  */
+import { compileChecked } from "../../src/compiler.ts";
+import { evaluate as evaluateIr, labelOutput as labelIr } from "../../src/eval/index.ts";
 import { conformInput, evaluate, labelOutput } from "../../src/semantics/index.ts";
 import { describeCases } from "../support/cases.ts";
 
@@ -19,3 +23,15 @@ describeCases(
   },
   { diagnostics: true },
 );
+
+describeCases({
+  name: "ir",
+  prepare: (policy) => {
+    const { ir, diagnostics } = compileChecked(policy);
+    if (ir === null) throw new Error(`does not compile: ${diagnostics.map((d) => d.message).join("; ")}`);
+    return {
+      evaluate: (input) => evaluateIr(ir, input),
+      labelOutput: (tool, args, output) => labelIr(ir, tool, args, output),
+    };
+  },
+});

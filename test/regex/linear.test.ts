@@ -1,5 +1,7 @@
 // Matching and redaction are linear in the subject: catastrophic-backtracking patterns run over 100 KB adversarial
 // subjects in a fraction of a second, with the same answer as re2js.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { regexReplaceAll, regexTest } from "../../src/eval/regex.ts";
 import { program, re2 } from "./oracle.ts";
@@ -92,16 +94,14 @@ describe("linear-time redaction on adversarial input", () => {
     });
   }
 
-  it("finds the same verdicts on astral text once the matcher is hot", () => {
-    const subject = fill("😀 \nxba");
-    for (const source of [
-      String.raw`\x{D83D}`,
-      String.raw`\x{DE00}`,
-      String.raw`[\x{D800}-\x{DFFF}]`,
-      String.raw`a\x{D83D}`,
-    ]) {
-      const compiled = program(source);
-      for (let run = 0; run < 5; run++) expect(regexTest(compiled, subject), source).toBe(false);
+  it("never splits a surrogate pair once hot, under plain Node as in production", () => {
+    // V8 13.6 (Node 24) has made `codePointAt` return half a pair in the redaction loop, but only in some runs
+    // and never under vitest's module transform: hence a script in a child process, run a few times.
+    const script = fileURLToPath(new URL("./hot-astral.ts", import.meta.url));
+    for (let run = 0; run < 3; run++) {
+      const result = spawnSync(process.execPath, [script], { encoding: "utf8" });
+      expect(result.stdout, result.stderr).toBe("");
+      expect(result.status, result.stderr).toBe(0);
     }
   });
 });

@@ -71,7 +71,7 @@ export function checkGenerated(policy: GeneratedPolicy): CheckResult {
 // Value pools: policies draw their literals from them and inputs their values, so conditions
 // meet values that make them hold as well as values that do not.
 
-export const PLAIN_STRINGS = ["", "a", "admin", "prod", "Prod", "test_records", "hello world", "ünïcödé"];
+const PLAIN_STRINGS = ["", "a", "admin", "prod", "Prod", "test_records", "hello world", "ünïcödé"];
 const HOSTILE_STRINGS = [
   "x".repeat(5000),
   "a\u0000b",
@@ -111,7 +111,9 @@ const HOSTS = ["docs.company.com", "evil.example", "10.0.0.1", "[::1]"];
 const DOMAINS = ["company.com", "gmail.com", "evil.example"];
 const CIDRS = ["10.0.0.0/8", "192.168.0.0/16", "::1/128", "2001:db8::/32", "0.0.0.0/0", "::ffff:0:0/96"];
 const NUMBERS = [0, 1, 2, 5, 10, 100, 1000, 0.5];
-const INPUT_NUMBERS = [...NUMBERS, -1, -0, 1e308, 3.25, 101];
+/** Argument numbers include one that overflows arithmetic; fact numbers do not (see `jsonOfType`). */
+const FACT_NUMBERS = [...NUMBERS, -1, -0, 3.25, 101];
+const ARG_NUMBERS = [...FACT_NUMBERS, 1e308];
 const DURATIONS: readonly [string, number][] = [
   ["500ms", 500],
   ["1s", 1000],
@@ -724,13 +726,17 @@ function stringValue(r: Rand, kind: StringKind): string {
   }
 }
 
-/** A JSON value of a declared type. */
-function jsonOfType(r: Rand, type: GenType, kind: StringKind = "plain"): Json {
+/**
+ * A JSON value of a declared type. Only arguments (`kind` given) may hold a number that overflows
+ * arithmetic: an overflow is named after the inputs it reads, so a populated fact that overflows is
+ * named in `contextNeeded` like a missing one, which would blur the missing-context property.
+ */
+function jsonOfType(r: Rand, type: GenType, kind?: StringKind): Json {
   switch (type) {
     case "string":
-      return stringValue(r, kind);
+      return stringValue(r, kind ?? "plain");
     case "number":
-      return r.pick(INPUT_NUMBERS);
+      return r.pick(kind === undefined ? FACT_NUMBERS : ARG_NUMBERS);
     case "bool":
       return r.chance(0.5);
     case "duration":

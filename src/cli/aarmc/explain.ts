@@ -41,6 +41,11 @@ export const explain: Command = {
         ? readSnapshot(readJson(values.context, io.cwd), values.context)
         : readSnapshot({}, "(no context)");
     const input: EvalInput = { action, snapshot };
+    if (!policy.tools.has(action.tool)) {
+      // The evaluator would DENY it; for a user asking about an action, a tool the policy does not
+      // declare is almost always a typo in the action file.
+      throw new CliError(`${values.action}: /tool: the policy declares no tool "${action.tool}"`);
+    }
     const conformance = conformInput(policy, input);
     if (!conformance.ok) throw new CliError(`${values.action}: ${conformance.problems.join("; ")}`);
     const decision = evaluate(policy, input);

@@ -23,7 +23,7 @@ export interface Spanned {
  * - `endOfLine`: code before it and nothing after it;
  * - `remaining`: code on both sides.
  */
-export type Placement = "ownLine" | "endOfLine" | "remaining";
+type Placement = "ownLine" | "endOfLine" | "remaining";
 
 export interface AttachedComment {
   readonly comment: Comment;
@@ -90,18 +90,20 @@ export function attachComments(file: SourceFile): Attachments {
       return inserted;
     }
     const followedOnLine = following !== null && following.span.line === endLine(comment);
-    // A comment right after another on the same line sits where that one sits (as in Prettier,
-    // where only a newline before a comment makes it own-line): after a multi-line block
-    // comment's last line, say.
-    const after = previous !== null && endLine(previous.comment) === comment.span.line ? previous : null;
-    // A comment with nothing but keywords and punctuation between it and a `//` comment cannot
-    // share that comment's line in the output: it goes on a line of its own there, and is one here.
-    const pushedOff =
-      previous !== null &&
-      previous.comment.text.startsWith("//") &&
-      !startsBetween(starts, previous.comment.span.end, comment.span.start);
+    // Comments with no node between them go the same way, so that they keep their order. Right
+    // after another on the same line, a comment sits where that one sits (as in Prettier, where
+    // only a newline before a comment makes it own-line): after a multi-line block comment's last
+    // line, say. Right after a `//` comment, it cannot share that comment's line in the output: it
+    // goes on a line of its own there, and is one here.
+    const adjacent =
+      previous !== null && !startsBetween(starts, previous.comment.span.end, comment.span.start)
+        ? previous
+        : null;
     const ownLine =
-      pushedOff || (!precededOnLine(comment, preceding) && (after === null || after.placement === "ownLine"));
+      adjacent?.comment.text.startsWith("//") === true ||
+      (adjacent !== null && endLine(adjacent.comment) === comment.span.line
+        ? adjacent.placement === "ownLine"
+        : !precededOnLine(comment, preceding));
     const attached: AttachedComment = {
       comment,
       placement: ownLine ? "ownLine" : followedOnLine ? "remaining" : "endOfLine",
@@ -135,15 +137,31 @@ function locate(root: Spanned, span: Span): Location {
   let enclosing = root;
   for (;;) {
     const children = childrenOf(enclosing);
-    const container = children.find((c) => c.span.start < span.start && span.end <= c.span.end);
+    // Children are in source order and do not overlap: the one starting last before the span
+    // either holds it or precedes it.
+    const at = lastStartingBefore(children, span.start);
+    const candidate = children[at];
+    const container = candidate !== undefined && span.end <= candidate.span.end ? candidate : undefined;
     if (container !== undefined && childrenOf(container).length > 0) {
       enclosing = container;
       continue;
     }
-    const preceding = children.filter((c) => c.span.end <= span.start).at(-1) ?? null;
-    const following = children.find((c) => c.span.start >= span.end) ?? null;
+    const preceding = container === undefined ? (candidate ?? null) : (children[at - 1] ?? null);
+    const following = children[at + 1] ?? null;
     return { enclosing, inside: container ?? null, preceding, following };
   }
+}
+
+/** The index of the last child starting before `offset` (-1 if none). */
+function lastStartingBefore(children: readonly Spanned[], offset: number): number {
+  let lo = 0;
+  let hi = children.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((children[mid]?.span.start ?? 0) < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
 }
 
 /** Where every node starts, sorted. */
@@ -200,7 +218,7 @@ const TRANSPARENT_KINDS: ReadonlySet<string> = new Set([
 const childCache = new WeakMap<Spanned, readonly Spanned[]>();
 
 /** The spanned values directly below a node, in source order. */
-export function childrenOf(node: Spanned): readonly Spanned[] {
+function childrenOf(node: Spanned): readonly Spanned[] {
   const cached = childCache.get(node);
   if (cached !== undefined) return cached;
   const children: Spanned[] = [];

@@ -5,9 +5,11 @@
  * the width and broken otherwise.
  *
  * Comments are documents of their own so that the renderer can keep two
- * promises whatever the layout: a line comment is always the last thing on
- * its line (it is deferred to the end of the line, as Prettier's `lineSuffix`),
- * and comments come out in the order they were printed.
+ * promises whatever the layout: a `//` comment is always the last thing on its
+ * line (it is deferred to the end of the line, as Prettier's `lineSuffix`),
+ * and comments come out in the order they were printed. Which groups a comment
+ * breaks is chosen so that the output, parsed and formatted again, comes out
+ * the same.
  *
  * @module
  */
@@ -23,7 +25,8 @@ export type Doc =
 
 /**
  * `space`: a space when flat, a newline when broken; `soft`: nothing when flat;
- * `hard`: always a newline, and it breaks every enclosing group.
+ * `hard`: always a newline, which breaks the groups it falls inside (see
+ * {@link scanBreaks}).
  */
 type LineMode = "space" | "soft" | "hard";
 
@@ -77,18 +80,7 @@ export function join(separator: Doc, docs: readonly Doc[]): Doc[] {
   return docs.flatMap((d, i) => (i === 0 ? [d] : [separator, d]));
 }
 
-/**
- * Whether a group must break: some forced newline (a hard line, a multi-line
- * block comment, the end of a line comment) falls between two pieces of the
- * group's code. A forced newline at the group's edge does not break it: a
- * comment written there belongs, once the output is parsed again, to a node
- * outside the group, and breaking the group for it would make the second
- * formatting differ from the first.
- *
- * A line comment ends at the first newline after it, which is the group's own
- * next line (or a hard line, the next node, or the next comment); code before
- * that newline is written before the comment, on its line.
- */
+/** The state of {@link scanBreaks} over one group. */
 interface BreakScan {
   seenText: boolean;
   /** A deferred comment after code, not yet ended by a newline; `line` if it ends with `//`. */
@@ -98,7 +90,21 @@ interface BreakScan {
   interior: boolean;
 }
 
-/** `direct`: the lines met are the group's own (or a broken inner group's), so they will be newlines. */
+/**
+ * Whether a group must break: some forced newline (a hard line, a multi-line
+ * block comment, the end of a deferred comment) falls between two pieces of
+ * the group's code. A forced newline at the group's edge does not break it: a
+ * comment written there belongs, once the output is parsed again, to a node
+ * outside the group, and breaking the group for it would make the second
+ * formatting differ from the first.
+ *
+ * A deferred comment ends at the first newline after it: the group's own next
+ * line, a hard line, the next node or the next inline comment. Code before
+ * that newline is written before the comment, on its line.
+ *
+ * `direct`: the lines met are the group's own (or a broken inner group's), so
+ * they will be newlines.
+ */
 function scanBreaks(doc: Doc, s: BreakScan, direct: boolean): void {
   if (s.interior) return;
   if (typeof doc === "string") {
@@ -194,8 +200,8 @@ export function render(doc: Doc, width: number): RenderedLine[] {
           break;
         case "group": {
           const flat =
-            mode === "flat" ||
-            (!d.broken &&
+            !d.broken &&
+            (mode === "flat" ||
               fits({ indent: ind, mode: "flat", doc: d.contents }, commands, width, out.column()));
           commands.push({ indent: ind, mode: flat ? "flat" : "break", doc: d.contents });
           break;

@@ -28,7 +28,7 @@ import {
 import { formatNumber, quoteString } from "./lexical.ts";
 
 /** Lines are broken beyond this many columns. */
-export const WIDTH = 100;
+const WIDTH = 100;
 
 const BLANK: RenderedLine = { code: "", comment: null, commentOnly: null };
 
@@ -136,10 +136,10 @@ class Printer {
 
   /**
    * A top-level node with the comments after it, and how many lines its
-   * code takes. Comments that end up on lines of their own below its code (written after the last item, or
-   * pushed off the last line by a `//` comment) are where the file's next
-   * parse finds them, between items: so they are written as the file writes
-   * such comments, a blank line below the code.
+   * code takes. Comments that end up on lines of their own below its code
+   * (written after the last item, or pushed off its last line by a `//`
+   * comment) are where the next parse finds them, between items: so they are
+   * written as the file writes such comments, a blank line below the code.
    */
   private topLevel(n: Spanned, body: Doc): { readonly code: number; readonly lines: RenderedLine[] } {
     const trailing = this.attachments.trailing.get(n) ?? [];
@@ -147,7 +147,6 @@ class Printer {
       .filter((c) => c.placement !== "ownLine")
       .map((c) => this.comment(c.comment, true));
     const below = trailing.filter((c) => c.placement === "ownLine");
-    for (const c of below) this.printed.add(c.comment);
     const lines = render([body, sameLine], WIDTH);
     let cut = lines.length;
     while (cut > 0 && lines[cut - 1]?.commentOnly !== null) cut--;
@@ -210,11 +209,12 @@ class Printer {
   }
 
   private import(item: ast.Import): Doc {
-    // `std/name` is one token: no comment may come between `std/` and the name.
+    // `std/name` is one token: no comment may come between `std/` and the name. (Comments are
+    // never attached to the source itself: see TRANSPARENT_KINDS in comments.ts.)
     const source =
       item.source.kind === "StdSource"
-        ? this.node(item.source, this.node(item.source.name, `std/${item.source.name.text}`))
-        : this.node(item.source, this.string(item.source.path));
+        ? this.node(item.source.name, `std/${item.source.name.text}`)
+        : this.string(item.source.path);
     if (item.bindings.length === 0) return ["import ", source];
     const bindings = item.bindings.map((b) =>
       this.node(b, [this.name(b.name), " = ", this.expr(b.value)], "line"),
@@ -232,11 +232,12 @@ class Printer {
   private tool(t: ast.ToolDecl): Doc {
     const clauses: { readonly at: number; readonly doc: Doc }[] = [];
     if (t.args !== null) clauses.push({ at: t.args[0]?.span.start ?? -1, doc: this.args(t.args) });
-    if (t.effect !== null)
+    if (t.effect !== null) {
       clauses.push({
         at: t.effect.span.start,
         doc: this.node(t.effect, `effect ${t.effect.effect}`, "line"),
       });
+    }
     if (t.target !== null) {
       clauses.push({
         at: t.target.span.start,
@@ -302,10 +303,12 @@ class Printer {
       r.on.length > 0 ? [" on ", this.qualifiedNameList(r.on)] : "",
     ];
     const clauses: Clause[] = [];
-    if (r.when !== null)
+    if (r.when !== null) {
       clauses.push({ at: r.when.span.start, doc: this.clause("when ", r.when), family: null });
-    if (r.unless !== null)
+    }
+    if (r.unless !== null) {
       clauses.push({ at: r.unless.span.start, doc: this.clause("unless ", r.unless), family: null });
+    }
     if (r.deferral !== null) clauses.push(...this.deferral(r.deferral, r.approval));
     if (r.approval !== null) clauses.push(...this.approval(r.approval));
     for (const op of r.modifications) {
@@ -318,8 +321,9 @@ class Printer {
         family: null,
       });
     }
-    if (r.because !== null)
+    if (r.because !== null) {
       clauses.push({ at: r.because.span.start, doc: this.clause("because ", r.because), family: null });
+    }
     const lines = clauseLines(clauses);
     const [only] = lines;
     if (lines.length === 1 && only !== undefined && r.when !== null && clauses.length === 1) {
@@ -356,7 +360,10 @@ class Printer {
       });
     }
     if (d.then === "step_up" && approval !== null) {
-      parts.push({ at: approval.span.start - 0.5, doc: "then step_up", family: "deferral" });
+      // Between the deferral's timeout and the step-up's clauses, whatever the spans (an AST built
+      // by a program may have none that mean anything; equal positions keep the order pushed).
+      const at = Math.max(approval.span.start - 0.5, d.timeout?.span.start ?? Number.NEGATIVE_INFINITY);
+      parts.push({ at, doc: "then step_up", family: "deferral" });
     } else {
       const lastEnd = Math.max(d.needs.at(-1)?.span.end ?? d.span.start, d.timeout?.span.end ?? d.span.start);
       if (d.span.end > lastEnd) parts.push({ at: d.span.end - 0.5, doc: "then deny", family: "deferral" });
@@ -598,9 +605,7 @@ class Printer {
   }
 
   private leadingOf(n: Spanned): readonly AttachedComment[] {
-    const all = this.attachments.leading.get(n) ?? [];
-    for (const c of all) this.printed.add(c.comment);
-    return all;
+    return this.attachments.leading.get(n) ?? [];
   }
 
   /**
