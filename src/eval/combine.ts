@@ -13,7 +13,6 @@ const RISKS = ["low", "medium", "high", "critical"] as const;
 /** The deferral of a DEFER that no `defer` rule shaped: five minutes, then deny. */
 export const DEFAULT_DEFERRAL: DeferralRequirement = {
   timeoutMs: 5 * 60_000,
-  // biome-ignore lint/suspicious/noThenProperty: the decision contract's field name; never awaited
   then: "deny",
   approval: null,
 };

@@ -18,10 +18,7 @@ export type DecisionKind = "ALLOW" | "DENY" | "MODIFY" | "STEP_UP" | "DEFER";
 
 /** AARM's four action classifications (§4.1), or none for a plain baseline decision. */
 export type Classification =
-  | "forbidden"
-  | "context_dependent_deny"
-  | "context_dependent_allow"
-  | "context_dependent_defer";
+  "forbidden" | "context_dependent_deny" | "context_dependent_allow" | "context_dependent_defer";
 
 /** Who is acting, as bound to the action at mediation time (AARM R6). */
 export interface EvalIdentity {

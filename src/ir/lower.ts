@@ -124,7 +124,6 @@ function ruleData(ctx: LowerContext, rule: CheckedRule): IrRule {
         : {
             needs: r.deferral.needs.map((n) => n.text),
             timeoutMs: r.deferral.timeout?.ms ?? DEFAULT_DEFER_TIMEOUT_MS,
-            // biome-ignore lint/suspicious/noThenProperty: the IR's field name; never awaited
             then: r.deferral.then,
           },
     modifications: r.modifications.map((op) => lowerModification(ctx, op)),

@@ -31,14 +31,7 @@ export const IR_VERSION = 1;
 
 /** Runtime types, as the evaluator needs them (for presence tests and conformance of arguments). */
 export type IrType =
-  | "string"
-  | "number"
-  | "bool"
-  | "duration"
-  | "json"
-  | "set<string>"
-  | "set<number>"
-  | "set";
+  "string" | "number" | "bool" | "duration" | "json" | "set<string>" | "set<number>" | "set";
 
 /**
  * A constant. Sets are sorted arrays of distinct scalars (sorted by the IR's

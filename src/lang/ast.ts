@@ -412,20 +412,7 @@ export interface Unary {
 }
 
 export type BinaryOp =
-  | "or"
-  | "and"
-  | "=="
-  | "!="
-  | "<"
-  | "<="
-  | ">"
-  | ">="
-  | "in"
-  | "not in"
-  | "matches"
-  | "+"
-  | "-"
-  | "*";
+  "or" | "and" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in" | "matches" | "+" | "-" | "*";
 
 export interface Binary {
   readonly kind: "Binary";

@@ -304,7 +304,6 @@ const SingleQuotedString = createToken({
  */
 const UnknownCharacters = createToken({
   name: "UnknownCharacters",
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this token catches
   pattern: /[\x00-\x08\x0B\x0C\x0E-\x1F#$%&'@\\^`|~\x7F-\uFEFE\uFF00-\uFFFF]+/,
   group: "unknown",
   line_breaks: false,

@@ -375,14 +375,12 @@ function lowerImport(cx: Context, node: CstNode): ast.Import | ast.McpImport {
   const bindings =
     withNode === undefined
       ? []
-      : nodes(withNode, "paramBinding").map(
-          (b): ast.ParamBinding => ({
-            kind: "ParamBinding",
-            name: name(cx, token(b, T.Identifier)),
-            value: expression(cx, child(b, "expression")),
-            span: nodeSpan(cx, b),
-          }),
-        );
+      : nodes(withNode, "paramBinding").map((b): ast.ParamBinding => ({
+          kind: "ParamBinding",
+          name: name(cx, token(b, T.Identifier)),
+          value: expression(cx, child(b, "expression")),
+          span: nodeSpan(cx, b),
+        }));
   return { kind: "Import", source, bindings, span };
 }
 
@@ -780,7 +778,6 @@ function finishDeferral(cx: Context, deferral: DeferralParts, ruleSpan: ast.Span
     kind: "DeferralClause",
     needs: deferral.needs,
     timeout: deferral.timeout,
-    // biome-ignore lint/suspicious/noThenProperty: the AST field is named after the `then` keyword
     then: deferral.ending?.to ?? "deny",
     span,
   };

@@ -334,18 +334,16 @@ export async function verifyReceiptLines(
         ? [source]
         : source;
   const parsed = await readJsonLines(chunks, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-  const unreadable = parsed.problems.map(
-    (problem): Ordered => ({
-      order: problem.line,
-      issue: {
-        receipt_id: null,
-        session_id: null,
-        location: `line ${problem.line}`,
-        reason: "malformed",
-        message: problem.message,
-      },
-    }),
-  );
+  const unreadable = parsed.problems.map((problem): Ordered => ({
+    order: problem.line,
+    issue: {
+      receipt_id: null,
+      session_id: null,
+      location: `line ${problem.line}`,
+      reason: "malformed",
+      message: problem.message,
+    },
+  }));
   const inputs = parsed.values.map((entry) => ({
     order: entry.line,
     location: `line ${entry.line}`,

@@ -39,8 +39,7 @@ export interface CanonicalizationError {
 }
 
 export type CanonicalResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: CanonicalizationError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CanonicalizationError };
 
 export interface CanonicalOptions {
   /** Most arrays/objects nested inside one another; default {@link DEFAULT_MAX_DEPTH}. */

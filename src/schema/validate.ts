@@ -40,8 +40,7 @@ import type {
 
 /** The outcome of validating an untrusted value against a schema. */
 export type Validation<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly errors: readonly SchemaError[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly SchemaError[] };
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsMod.default;

@@ -20,7 +20,6 @@ const DEFAULT_DEFER_TIMEOUT_MS = 5 * 60_000;
 /** The deferral of a DEFER that no `defer` rule shaped: default timeout, then deny. */
 const DEFAULT_DEFERRAL: DeferralRequirement = {
   timeoutMs: DEFAULT_DEFER_TIMEOUT_MS,
-  // biome-ignore lint/suspicious/noThenProperty: the decision contract's field name; never awaited
   then: "deny",
   approval: null,
 };

@@ -202,7 +202,9 @@ describe("the repository's policies", () => {
       try {
         assertComplete(result.policy);
       } catch (error) {
-        throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
       }
     }
     // Guards against a vacuous pass (a moved folder, a broken extractor).

@@ -135,12 +135,10 @@ describe("renderHuman", () => {
 
   it("colours only when asked", () => {
     const d = diagnostic("AARM1001", "error", "m", spanOf("tool"), { suggestion: "x" });
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
     const ansi = /\x1b\[/;
     expect(renderHuman([d], read, { color: false })).not.toMatch(ansi);
     const coloured = renderHuman([d], read, { color: true });
     expect(coloured).toMatch(ansi);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes
     expect(coloured.replace(/\x1b\[[0-9;]*m/g, "")).toBe(renderHuman([d], read, { color: false }));
   });
 

@@ -38,7 +38,7 @@ function hex(c: number): string {
 /** A re2js class `[…]` of single code points, as compact ranges. */
 function classOf(codePoints: readonly number[]): string {
   let body = "";
-  for (let i = 0; i < codePoints.length; ) {
+  for (let i = 0; i < codePoints.length;) {
     let j = i;
     while (j + 1 < codePoints.length && codePoints[j + 1] === codePoints[j]! + 1) j++;
     body += i === j ? hex(codePoints[i]!) : `${hex(codePoints[i]!)}-${hex(codePoints[j]!)}`;

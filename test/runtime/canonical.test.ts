@@ -141,7 +141,7 @@ describe("values without a canonical form", () => {
 
   it("refuses undefined in arrays, sparse arrays and at the top level", () => {
     expect(failure([1, undefined])).toMatchObject({ code: "undefined_value", path: "$[1]" });
-    // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point of the test
     expect(failure({ list: [1, , 3] })).toMatchObject({ code: "undefined_value", path: "$.list[1]" });
     expect(failure(undefined)).toMatchObject({ code: "undefined_value", path: "$" });
   });

@@ -101,7 +101,9 @@ describe.each(stores)("ContextLog on $name", ({ open }) => {
     expect(entries.map((entry) => entry.seq)).toEqual(sampleBodies.map((_, i) => i));
     expect(entries[0]?.prev_hash).toBe(GENESIS_HASH);
     for (let i = 1; i < entries.length; i++) expect(entries[i]?.prev_hash).toBe(entries[i - 1]?.hash);
-    expect(entries.map(({ session_id, seq, time, prev_hash, hash, ...body }) => body)).toEqual(sampleBodies);
+    expect(
+      entries.map(({ session_id: _s, seq: _q, time: _t, prev_hash: _p, hash: _h, ...body }) => body),
+    ).toEqual(sampleBodies);
     expect(entries[0]?.time).toBe("2026-11-22T09:00:02.000Z");
     expect(value(await store.getSession("sess_1")).context_head).toEqual({
       seq: entries.length - 1,
@@ -258,8 +260,7 @@ describe("verifyContext", () => {
           const parent = path
             .slice(0, -1)
             .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], copy) as
-            | Record<string, unknown>
-            | unknown[];
+            Record<string, unknown> | unknown[];
           const key = path.at(-1) as string | number;
           if (mode === "replace") (parent as Record<string | number, unknown>)[key] = replacement;
           else if (mode === "delete" && !Array.isArray(parent)) delete parent[key as string];

@@ -235,14 +235,14 @@ const expressionTree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => {
         .tuple(fc.constantFrom<"not" | "-">("not", "-"), sub)
         .map(([op, operand]): Tree => ({ t: "unary", op, operand })),
       sub.map((inner): Tree => ({ t: "paren", inner })),
-      fc.tuple(fc.constantFrom(["{", "}"], ["[", "]"]), fc.array(sub, { maxLength: 3 })).map(
-        ([[open, close], elements]): Tree => ({
+      fc
+        .tuple(fc.constantFrom(["{", "}"], ["[", "]"]), fc.array(sub, { maxLength: 3 }))
+        .map(([[open, close], elements]): Tree => ({
           t: "brackets",
           open: open ?? "{",
           close: close ?? "}",
           elements,
-        }),
-      ),
+        })),
       fc
         .tuple(
           fc.constantFrom("has", "lower", "host", "intent.mentions", "in_cidr"),

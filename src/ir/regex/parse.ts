@@ -42,8 +42,7 @@ export interface Flags {
 }
 
 export type ParseResult =
-  | { readonly ok: true; readonly node: Node }
-  | ({ readonly ok: false } & ParseFailure);
+  { readonly ok: true; readonly node: Node } | ({ readonly ok: false } & ParseFailure);
 
 /** An open group: what closes it restores `flags`. */
 interface Frame {

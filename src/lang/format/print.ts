@@ -714,7 +714,7 @@ function alignTrailingComments(lines: readonly RenderedLine[]): string[] {
   while (i < lines.length) {
     let j = i;
     let column = 0;
-    for (; j < lines.length && lines[j]?.comment != null; j++)
+    for (; j < lines.length && lines[j]?.comment !== null && lines[j]?.comment !== undefined; j++)
       column = Math.max(column, lines[j]?.code.length ?? 0);
     if (j === i) {
       out.push(lines[i]?.code ?? "");

@@ -36,8 +36,7 @@ export type ContextError =
 
 /** The outcome of a context-log operation. */
 export type ContextResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ContextError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ContextError };
 
 /** A session and its verified log. */
 export interface LoadedContext {

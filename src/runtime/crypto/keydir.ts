@@ -51,8 +51,7 @@ export interface KeyDirectoryError {
 }
 
 export type KeyDirectoryResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: KeyDirectoryError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: KeyDirectoryError };
 
 function fail(file: string, problem: string): { readonly ok: false; readonly error: KeyDirectoryError } {
   return { ok: false, error: { file, message: `${file}: ${problem}` } };

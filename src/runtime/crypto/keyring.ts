@@ -32,8 +32,7 @@ export interface KeyRecord {
 
 /** The outcome of checking one signature against a keyring. */
 export type KeyVerification =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: "unknown_key" | "bad_signature" };
+  { readonly ok: true } | { readonly ok: false; readonly reason: "unknown_key" | "bad_signature" };
 
 /** Anything that can check a signature by key id; both keyring kinds are. */
 export interface KeyResolver {
@@ -41,8 +40,7 @@ export interface KeyResolver {
 }
 
 export type KeyResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 interface Entry {
   readonly record: KeyRecord;

@@ -39,8 +39,7 @@ export type ReceiptError =
 
 /** The outcome of issuing a receipt. */
 export type ReceiptResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ReceiptError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ReceiptError };
 
 /** A receipt as stored: the signed receipt, its hash and its place in the session's chain. */
 export interface IssuedReceipt {

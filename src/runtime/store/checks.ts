@@ -27,7 +27,6 @@ export interface StoreLimits {
 }
 
 // The schemas' Identifier (1–256 code points, no C0 control or DEL), Sha256Digest and Timestamp.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the class excludes control characters on purpose.
 const IDENTIFIER = /^[^\u0000-\u001F\u007F]{1,256}$/u;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$/;

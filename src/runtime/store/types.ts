@@ -49,8 +49,7 @@ export interface StoreError {
 
 /** The outcome of a store operation. */
 export type StoreResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: StoreError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: StoreError };
 
 /** The last link of a chain: its sequence number (0, 1, 2, …) and its `sha256:` hash. */
 export interface ChainHead {
