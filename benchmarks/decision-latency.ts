@@ -51,7 +51,7 @@ interface Subject {
   readonly roundP50: number[];
 }
 
-function prepare(rules: number): Subject {
+function subjectOf(rules: number): Subject {
   const sources = policySources(rules);
   const t0 = performance.now();
   const { ir, diagnostics } = compileText(sources.root, sources.files);
@@ -78,7 +78,7 @@ function fmt(ns: number): string {
 
 const loadStart = loadavg();
 console.log(`decision-latency${quick ? " (quick)" : ""}: compiling ${SIZES.join(", ")} rules…`);
-const subjects = SIZES.map(prepare);
+const subjects = SIZES.map(subjectOf);
 for (const s of subjects) console.log(`  ${s.rules} rules: compiled in ${Math.round(s.compileMs)} ms`);
 
 for (let pass = 0; pass < WARMUP_PASSES; pass++) {
@@ -159,7 +159,9 @@ for (const r of rows) {
     ].join(" "),
   );
 }
-console.log(`\np50(${largest.rules} rules) / p50(${BASELINE} rules), median of ${ROUNDS} paired rounds: ${ratio.toFixed(3)}`);
+console.log(
+  `\np50(${largest.rules} rules) / p50(${BASELINE} rules), median of ${ROUNDS} paired rounds: ${ratio.toFixed(3)}`,
+);
 console.log(`p50(${largest.rules} rules) / p50(${smallest.rules} rules), likewise: ${growth.toFixed(3)}`);
 if (top !== undefined && top.rules === 10_000) {
   console.log(

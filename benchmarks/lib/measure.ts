@@ -31,7 +31,12 @@ export function quantile(values: readonly number[], q: number): number {
 }
 
 /** Per-call nanoseconds of `count` batches of `batch` calls of `run(k)`, `k` counting up from `start`. */
-export function batchSamples(run: (k: number) => number, start: number, count: number, batch: number): number[] {
+export function batchSamples(
+  run: (k: number) => number,
+  start: number,
+  count: number,
+  batch: number,
+): number[] {
   const out: number[] = [];
   let k = start;
   for (let b = 0; b < count; b++) {

@@ -146,7 +146,14 @@ function argsFor(i: number, rand: () => number): { [name: string]: Json } {
       return args;
     }
     case 1:
-      return { path: pick(rand, ["/srv/app/config.yaml", "/home/me/.ssh/id_rsa", "/srv/app/.env", "/tmp/report.csv"]) };
+      return {
+        path: pick(rand, [
+          "/srv/app/config.yaml",
+          "/home/me/.ssh/id_rsa",
+          "/srv/app/.env",
+          "/tmp/report.csv",
+        ]),
+      };
     case 2:
       return { sql: "select * from orders where customer = $1", limit: Math.floor(rand() * 400) };
     case 3:
@@ -155,7 +162,10 @@ function argsFor(i: number, rand: () => number): { [name: string]: Json } {
         body: "quarterly summary attached",
       };
     default:
-      return { table: pick(rand, ["orders", "users", "invoices", "payments"]), rows: Math.floor(rand() * 2000) };
+      return {
+        table: pick(rand, ["orders", "users", "invoices", "payments"]),
+        rows: Math.floor(rand() * 2000),
+      };
   }
 }
 
@@ -181,7 +191,12 @@ function history(rand: () => number, now: number, tools: number): HistoryEntry[]
   for (let k = 0; k < length; k++) {
     const i = Math.floor(rand() * tools);
     const effect = i % SHAPES === 0 || i % SHAPES === 3 ? "egress" : i % SHAPES === 4 ? "write" : "read";
-    const labels = i % SHAPES === 2 ? ["internal", "pii"] : i % SHAPES === 3 && rand() < 0.3 ? ["public", "untrusted"] : ["internal"];
+    const labels =
+      i % SHAPES === 2
+        ? ["internal", "pii"]
+        : i % SHAPES === 3 && rand() < 0.3
+          ? ["public", "untrusted"]
+          : ["internal"];
     entries.push({
       tool: toolName(i),
       effect,

@@ -5,6 +5,7 @@
  * @module
  */
 import { demo } from "./aarm/demo.ts";
+import { verify } from "./aarm/verify.ts";
 import { runProgram } from "./command.ts";
 import { processIo } from "./io.ts";
 import { packageVersion } from "./package-info.ts";
@@ -15,7 +16,7 @@ process.exitCode = await runProgram(
   "aarm",
   SUMMARY,
   packageVersion(),
-  [demo],
+  [demo, verify],
   process.argv.slice(2),
   processIo(),
 );

@@ -10,10 +10,14 @@
  * Once a kind has a certain match, weaker kinds cannot change the outcome and
  * are not tested.
  *
+ * The dispatch table and candidates come from the IR's preparation
+ * (`prepare.ts`), made on its first decision; expressions are evaluated in a
+ * pooled frame (`expr.ts`), so a decision allocates little beyond its result.
+ *
  * @module
  */
 import type { EvalDecision, EvalInput, Json } from "../ir/contract.ts";
-import type { Ir, IrCandidate, IrRuleKind, IrTool } from "../ir/types.ts";
+import type { Ir } from "../ir/types.ts";
 import {
   combine,
   conflictDecision,
@@ -22,22 +26,14 @@ import {
   missingContextDecision,
   type RuleRef,
 } from "./combine.ts";
-import { type EvalContext, evalCond } from "./expr.ts";
+import { closeFrame, condValue, type EvalContext, type Frame, openFrame } from "./expr.ts";
 import { jsonEqual } from "./json.ts";
 import { applyModifications } from "./modify.ts";
+import { COND, KIND, NO_RULE, prepare, ROW, RULE, STRENGTH } from "./prepare.ts";
 import { Missing } from "./values.ts";
 
 /** The rule id of the decision for an action whose tool no declaration names. */
 export const UNKNOWN_TOOL_RULE = "unknown_tool";
-
-const STRENGTH: Record<IrRuleKind, number> = {
-  forbid: 0,
-  deny: 1,
-  defer: 2,
-  step_up: 3,
-  modify: 4,
-  allow: 5,
-};
 
 type Possible = RuleRef & { readonly missing: readonly string[] };
 
@@ -46,37 +42,47 @@ interface Matches {
   readonly possible: Possible[];
 }
 
-function refOf(ir: Ir, candidate: IrCandidate): RuleRef {
-  const rule = ir.rules[candidate.rule];
-  if (rule === undefined) throw new Error(`no rule ${candidate.rule}`);
-  return { index: candidate.rule, rule };
-}
-
-/** Tests candidates in order, stopping below the strongest kind that certainly matched. */
-function match(ctx: EvalContext, candidates: readonly IrCandidate[]): Matches {
+/**
+ * Tests the candidates of the tool whose block is at `at`, in order,
+ * stopping below the strongest kind that certainly matched; with `weakest`,
+ * only those of that kind or stronger.
+ */
+function match(frame: Frame, at: number, weakest: number): Matches {
+  const { rows, refs } = frame.prepared;
   const certain: RuleRef[] = [];
   const possible: Possible[] = [];
   let strongest = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const ref = refOf(ctx.ir, candidate);
-    if (STRENGTH[ref.rule.kind] > strongest) break;
-    const result = evalCond(ctx, candidate.cond);
+  const end = at + 1 + ROW * (rows[at] as number);
+  for (let row = at + 1; row < end; row += ROW) {
+    const strength = rows[row + KIND] as number;
+    if (strength > weakest) continue;
+    const index = rows[row + RULE] as number;
+    if (strength === NO_RULE) throw new Error(`no rule ${index}`);
+    if (strength > strongest) break;
+    const result = condValue(frame, rows[row + COND] as number);
     if (result === true) {
-      certain.push(ref);
-      strongest = Math.min(strongest, STRENGTH[ref.rule.kind]);
+      certain.push(refs[index] as RuleRef);
+      strongest = Math.min(strongest, strength);
     } else if (result instanceof Missing) {
-      possible.push({ ...ref, missing: result.names });
+      possible.push({ index, rule: (refs[index] as RuleRef).rule, missing: result.names });
     }
   }
   return { certain, possible };
+}
+
+/** `JSON.stringify(a) === JSON.stringify(b)`, without serialising when either is null or both are one object. */
+function sameJson(a: object | null, b: object | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function sameOutcome(a: EvalDecision, b: EvalDecision): boolean {
   return (
     a.decision === b.decision &&
     jsonEqual(a.modifications?.args as Json | undefined, b.modifications?.args as Json | undefined) &&
-    JSON.stringify(a.approval) === JSON.stringify(b.approval) &&
-    JSON.stringify(a.deferral) === JSON.stringify(b.deferral)
+    sameJson(a.approval, b.approval) &&
+    sameJson(a.deferral, b.deferral)
   );
 }
 
@@ -89,16 +95,51 @@ function unknownTool(tool: string): EvalDecision {
   };
 }
 
+/**
+ * Sorts rule references into source order, in place. Insertion sort: there
+ * are rarely more than three, and `Array.prototype.sort` allocates a work
+ * area on every call.
+ */
+function sortByIndex<T extends RuleRef>(refs: T[]): T[] {
+  for (let i = 1; i < refs.length; i++) {
+    const ref = refs[i] as T;
+    let j = i - 1;
+    for (; j >= 0 && (refs[j] as T).index > ref.index; j--) refs[j + 1] = refs[j] as T;
+    refs[j + 1] = ref;
+  }
+  return refs;
+}
+
+/** A frame for the action in `frame` with other arguments (the modified action). */
+function withArgs(frame: Frame, args: EvalContext["args"]): Frame {
+  const other = openFrame(frame.prepared);
+  other.tool = frame.tool;
+  other.args = args;
+  other.time = frame.time;
+  other.identity = frame.identity;
+  other.snapshot = frame.snapshot;
+  return other;
+}
+
 /** The modify tier: apply, DEFER on conflict, then re-check the modified action against forbid and deny. */
-function modifyTier(ctx: EvalContext, tool: IrTool, rules: readonly RuleRef[]): EvalDecision {
+function modifyTier(frame: Frame, at: number, rules: readonly RuleRef[]): EvalDecision {
+  const ctx: EvalContext = {
+    ir: frame.ir,
+    tool: frame.tool,
+    args: frame.args,
+    time: frame.time,
+    identity: frame.identity,
+    snapshot: frame.snapshot,
+    entry: null,
+    output: null,
+    memo: new Map(),
+  };
   const outcome = applyModifications(rules, ctx);
   if (outcome.kind === "conflict") return conflictDecision(outcome.conflicts);
-  const guards = tool.candidates.filter((c) => {
-    const kind = ctx.ir.rules[c.rule]?.kind;
-    return kind === "forbid" || kind === "deny";
-  });
-  const recheck = match({ ...ctx, args: outcome.args, memo: new Map() }, guards);
-  if (recheck.certain.length > 0) return denyDecision([...recheck.certain].sort((a, b) => a.index - b.index));
+  const modified = withArgs(frame, outcome.args);
+  const recheck = match(modified, at, STRENGTH.deny);
+  closeFrame(modified);
+  if (recheck.certain.length > 0) return denyDecision(sortByIndex(recheck.certain));
   if (recheck.possible.length > 0) return missingContextDecision(recheck.possible, null);
   return {
     ...decisionBy("MODIFY", rules),
@@ -112,34 +153,31 @@ function modifyTier(ctx: EvalContext, tool: IrTool, rules: readonly RuleRef[]): 
  */
 export function evaluate(ir: Ir, input: EvalInput): EvalDecision {
   const { action, snapshot } = input;
-  const tool = Object.hasOwn(ir.tools, action.tool) ? ir.tools[action.tool] : undefined;
-  if (tool === undefined) return unknownTool(action.tool);
-  const ctx: EvalContext = {
-    ir,
-    tool: action.tool,
-    args: action.args,
-    time: action.time,
-    identity: action.identity,
-    snapshot,
-    entry: null,
-    output: null,
-    memo: new Map(),
-  };
-  const { certain, possible } = match(ctx, tool.candidates);
-  const decide = (matched: readonly RuleRef[]) =>
-    combine(
-      [...matched].sort((a, b) => a.index - b.index),
-      ir.defaultPosture,
-      (modifies) => modifyTier(ctx, tool, modifies),
-    );
-  const base = decide(certain);
+  const prepared = prepare(ir);
+  const at = prepared.tools.get(action.tool);
+  if (at === undefined) return unknownTool(action.tool);
+  const frame = openFrame(prepared);
+  frame.tool = action.tool;
+  frame.args = action.args;
+  frame.time = action.time;
+  frame.identity = action.identity;
+  frame.snapshot = snapshot;
+  const { certain, possible } = match(frame, at, Number.POSITIVE_INFINITY);
+  const tier = (modifies: readonly RuleRef[]) => modifyTier(frame, at, modifies);
+  // Candidates run strongest kind first; combination wants source order.
+  const base = combine(sortByIndex(certain), ir.defaultPosture, tier);
+  if (possible.length === 0) {
+    closeFrame(frame);
+    return base;
+  }
   const differing: Possible[] = [];
   let allDeny = base.decision === "DENY";
   for (const rule of possible) {
-    const alt = decide([...certain, rule]);
+    const alt = combine(sortByIndex([...certain, rule]), ir.defaultPosture, tier);
     if (!sameOutcome(alt, base)) differing.push(rule);
     allDeny &&= alt.decision === "DENY";
   }
+  closeFrame(frame);
   if (differing.length === 0 || allDeny) return base;
   return missingContextDecision(differing, base);
 }

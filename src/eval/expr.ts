@@ -5,21 +5,27 @@
  * A context says what the expression sees: the action's arguments, identity
  * and time, the session snapshot, and — inside session-query predicates — one
  * prior entry, or — inside classifiers — the output text. Shared nodes are
- * evaluated once per context (memoised by a per-evaluation stamp, so nothing
- * is allocated per node).
+ * evaluated once per context, memoised by a per-evaluation stamp in a reused
+ * `Frame`, so nothing is allocated per node or per evaluation.
+ *
+ * `evalNode` and `evalCond` take an `EvalContext` and fill its `memo`; the
+ * evaluator's own hot path works on frames directly (`nodeValue`).
  *
  * @module
  */
 import type { EvalIdentity, HistoryEntry, Json, Snapshot } from "../ir/contract.ts";
 import type { Ir, IrExpr } from "../ir/types.ts";
-import { sessionFeature, sessionSensitivity, sessionTainted } from "./features.ts";
+import { featureValue, sessionSensitivity, sessionTainted } from "./features.ts";
 import { emailDomain, inCidr, urlHost } from "./net.ts";
+import { type Prepared, prepare } from "./prepare.ts";
 import { regexTest } from "./regex.ts";
 import {
   entryLabels,
+  joinMissing,
   levelRank,
   Missing,
   missingOf,
+  missingOf2,
   type Scalar,
   type SetValue,
   type Tri,
@@ -69,7 +75,7 @@ function bool(v: Value, where: string): boolean {
   return v;
 }
 
-function str(v: Value, where: string): string {
+function str(v: Value | undefined, where: string): string {
   if (typeof v !== "string") throw new IrTypeError(`${where}: expected string`);
   return v;
 }
@@ -79,123 +85,242 @@ function num(v: Value, where: string): number {
   return v;
 }
 
+const NO_ARGS: { readonly [name: string]: Json } = {};
+const EMPTY_SET: SetValue = [];
+
+/**
+ * Stamps run up to this, then the memo is cleared and they start again. It is
+ * the largest integer V8 keeps unboxed (a Smi), so the counter never becomes
+ * a heap number in a long-running process.
+ */
+const MAX_STAMP = 0x3fffffff;
+
+/**
+ * The evaluator's working state: what an expression sees (the fields of an
+ * `EvalContext`) and a memo of node values. The memo is stamped — a node's
+ * value is current when its stamp equals the frame's — so a fresh
+ * evaluation is one increment instead of a new `Map`, and its arrays are
+ * allocated once per IR: frames are taken from the IR's idle list and given
+ * back (`openFrame`, `closeFrame`). Evaluation never calls out to code that
+ * could re-enter it, but a frame in use is off the list, so nesting (session
+ * queries, the re-check of a modified action, `evalNode` from the modify
+ * tier) takes another frame; one abandoned by an exception is collected.
+ */
+export class Frame {
+  readonly ir: Ir;
+  readonly prepared: Prepared;
+  tool = "";
+  args: { readonly [name: string]: Json } = NO_ARGS;
+  time = 0;
+  identity: EvalIdentity | null = null;
+  snapshot: Snapshot | null = null;
+  entry: HistoryEntry | null = null;
+  output: string | null = null;
+  /** The caller's memo, read and filled too, when evaluating for an `EvalContext`. */
+  external: Map<number, Tri> | null = null;
+  /** The intent text lower-cased, once per evaluation (`intent.mentions`). */
+  intentLower: string | null = null;
+  stamp = 0;
+  readonly stamps: Int32Array;
+  readonly values: Tri[];
+
+  constructor(prepared: Prepared) {
+    this.ir = prepared.ir;
+    this.prepared = prepared;
+    this.stamps = new Int32Array(prepared.ir.exprs.length);
+    this.values = new Array<Tri>(prepared.ir.exprs.length).fill(null);
+  }
+}
+
+/** Starts a new evaluation in `frame`: every memoised value becomes stale. */
+export function restamp(frame: Frame): void {
+  if (frame.stamp === MAX_STAMP) {
+    frame.stamps.fill(0);
+    frame.stamp = 0;
+  }
+  frame.stamp++;
+  frame.intentLower = null;
+}
+
+/** A frame for a new evaluation under `prepared`; set its inputs, then `closeFrame` it. */
+export function openFrame(prepared: Prepared): Frame {
+  const frame = prepared.idle.pop() ?? new Frame(prepared);
+  restamp(frame);
+  return frame;
+}
+
+/** Gives `frame` back, dropping its inputs so that an idle frame holds no caller data but memoised values. */
+export function closeFrame(frame: Frame): void {
+  frame.args = NO_ARGS;
+  frame.identity = null;
+  frame.snapshot = null;
+  frame.entry = null;
+  frame.output = null;
+  frame.external = null;
+  frame.prepared.idle.push(frame);
+}
+
+/** A frame that evaluates as `ctx` says, sharing its memo. */
+export function frameFor(ctx: EvalContext): Frame {
+  const frame = openFrame(prepare(ctx.ir));
+  frame.tool = ctx.tool;
+  frame.args = ctx.args;
+  frame.time = ctx.time;
+  frame.identity = ctx.identity;
+  frame.snapshot = ctx.snapshot;
+  frame.entry = ctx.entry;
+  frame.output = ctx.output;
+  frame.external = ctx.memo;
+  return frame;
+}
+
 /** Evaluates expression `index` in `ctx`. */
 export function evalNode(ctx: EvalContext, index: number): Tri {
-  const cached = ctx.memo.get(index);
-  if (cached !== undefined) return cached;
-  const node = ctx.ir.exprs[index];
-  if (node === undefined) throw new IrTypeError(`no expression ${index}`);
-  const value = evalUncached(ctx, node);
-  ctx.memo.set(index, value);
+  const frame = frameFor(ctx);
+  const value = nodeValue(frame, index);
+  closeFrame(frame);
   return value;
 }
 
 /** A condition: true, false, or unknown. */
 export function evalCond(ctx: EvalContext, index: number): boolean | Missing {
-  const v = evalNode(ctx, index);
+  const frame = frameFor(ctx);
+  const value = condValue(frame, index);
+  closeFrame(frame);
+  return value;
+}
+
+/** Evaluates expression `index` in `frame`, memoised. */
+export function nodeValue(frame: Frame, index: number): Tri {
+  if (frame.stamps[index] === frame.stamp) return frame.values[index] as Tri;
+  const external = frame.external;
+  if (external !== null) {
+    const known = external.get(index);
+    if (known !== undefined) return known;
+  }
+  const node = frame.ir.exprs[index];
+  if (node === undefined) throw new IrTypeError(`no expression ${index}`);
+  const value = compute(frame, node);
+  frame.stamps[index] = frame.stamp;
+  frame.values[index] = value;
+  if (external !== null) external.set(index, value);
+  return value;
+}
+
+/** A condition in `frame`: true, false, or unknown. */
+export function condValue(frame: Frame, index: number): boolean | Missing {
+  const v = nodeValue(frame, index);
   return v instanceof Missing ? v : bool(v, "condition");
 }
 
-function evalUncached(ctx: EvalContext, node: IrExpr): Tri {
+/** The value at `path` in the arguments, or undefined when some segment is absent. */
+function argAt(args: { readonly [name: string]: Json }, path: readonly string[]): Json | undefined {
+  let value: Json | undefined = path.length === 0 ? undefined : own(args, path[0] as string);
+  for (let i = 1; i < path.length; i++) value = isRecord(value) ? own(value, path[i] as string) : undefined;
+  return value;
+}
+
+/** The value of `node`, not memoised. Cases run most frequent first: a switch on strings tests them in order. */
+function compute(f: Frame, node: IrExpr): Tri {
   switch (node.op) {
     case "const":
       return node.value as Value;
+    case "compare":
+      return compare(f, node.cmp, node.left, node.right);
+    case "in": {
+      const item = nodeValue(f, node.item);
+      const set = nodeValue(f, node.set);
+      const unknown = missingOf2(item, set);
+      if (unknown !== null) return unknown;
+      const lookup = f.prepared.lookups[node.set];
+      if (lookup !== undefined) return lookup.has(item as Scalar);
+      if (Array.isArray(set)) return (set as SetValue).includes(item as Scalar);
+      return str(set as Value, "in").includes(str(item as Value, "in"));
+    }
+    case "and":
+    case "or":
+      return junction(f, node.op, node.args);
+    case "not": {
+      const v = nodeValue(f, node.arg);
+      return v instanceof Missing ? v : !bool(v, "not");
+    }
     case "arg": {
-      const [first, ...rest] = node.path;
-      let value = first === undefined ? undefined : own(ctx.args, first);
-      for (const segment of rest) value = isRecord(value) ? own(value, segment) : undefined;
+      const value = argAt(f.args, node.path);
       if (value === undefined) return new Missing([["args", ...node.path].join(".")]);
       return node.set === true ? asSet(value) : value;
     }
-    case "fact": {
-      const value = ctx.snapshot === null ? undefined : own(ctx.snapshot.facts, node.name);
-      if (value === undefined) return new Missing([node.name]);
-      return node.set === true ? asSet(value) : value;
-    }
-    case "missing":
-      return new Missing(node.names);
-    case "identity":
-      return identityField(ctx, node.field);
-    case "intent": {
-      if (node.field === "alignment") {
-        const score = ctx.snapshot?.scores.alignment;
-        return score === undefined ? new Missing(["intent.alignment"]) : score;
-      }
-      const intent = ctx.snapshot?.intent;
-      if (intent === undefined) return new Missing(["intent"]);
-      return node.field === "text" ? intent.text : toSet(intent.scope ?? []);
-    }
-    case "session": {
-      const snapshot = ctx.snapshot;
-      if (snapshot === null) return new Missing([`session.${node.field}`]);
-      if (node.field === "tainted") return sessionTainted(snapshot.history);
-      if (node.field === "sensitivity") return sessionSensitivity(snapshot.history);
-      return snapshot.scores.drift === undefined ? new Missing(["session.drift"]) : snapshot.scores.drift;
-    }
-    case "feature": {
-      if (ctx.snapshot === null) return new Missing(["session"]);
-      const feature = ctx.ir.features[node.feature];
-      if (feature === undefined) throw new IrTypeError(`no feature ${node.feature}`);
-      return sessionFeature(ctx, feature);
-    }
     case "entry": {
-      const entry = ctx.entry;
+      const entry = f.entry;
       if (entry === null) throw new IrTypeError(`${node.field} of a prior action outside a session query`);
       if (node.field === "tool") return entry.tool;
       if (node.field === "effect") return entry.effect;
       if (node.field === "labels") return toSet(entryLabels(entry));
       return entry.target === undefined ? new Missing(["history.target"]) : entry.target;
     }
-    case "output":
-      if (ctx.output === null) throw new IrTypeError("output outside a classifier");
-      return ctx.output;
-    case "tool":
-      return ctx.tool;
-    case "set": {
-      const items = node.items.map((i) => evalNode(ctx, i));
-      return missingOf(items) ?? toSet(items as Scalar[]);
+    case "intent": {
+      if (node.field === "alignment") {
+        const score = f.snapshot?.scores.alignment;
+        return score === undefined ? new Missing(["intent.alignment"]) : score;
+      }
+      const intent = f.snapshot?.intent;
+      if (intent === undefined) return new Missing(["intent"]);
+      return node.field === "text" ? intent.text : toSet(intent.scope ?? EMPTY_SET);
     }
-    case "has":
-      return has(ctx, node.of);
-    case "not": {
-      const v = evalNode(ctx, node.arg);
-      return v instanceof Missing ? v : !bool(v, "not");
+    case "feature": {
+      if (f.snapshot === null) return new Missing(["session"]);
+      const feature = f.ir.features[node.feature];
+      if (feature === undefined) throw new IrTypeError(`no feature ${node.feature}`);
+      return featureValue(f, feature);
     }
-    case "and":
-    case "or":
-      return junction(ctx, node.op, node.args);
-    case "compare":
-      return compare(ctx, node.cmp, node.left, node.right);
-    case "in": {
-      const item = evalNode(ctx, node.item);
-      const set = evalNode(ctx, node.set);
-      const unknown = missingOf([item, set]);
-      if (unknown !== null) return unknown;
-      if (Array.isArray(set)) return (set as SetValue).includes(item as Scalar);
-      return str(set as Value, "in").includes(str(item as Value, "in"));
+    case "session": {
+      const snapshot = f.snapshot;
+      if (snapshot === null) return new Missing([`session.${node.field}`]);
+      if (node.field === "tainted") return sessionTainted(snapshot.history);
+      if (node.field === "sensitivity") return sessionSensitivity(snapshot.history);
+      return snapshot.scores.drift === undefined ? new Missing(["session.drift"]) : snapshot.scores.drift;
     }
+    case "call":
+      return call(f, node.fn, node.args, node.fault);
     case "matches": {
-      const subject = evalNode(ctx, node.subject);
+      const subject = nodeValue(f, node.subject);
       if (subject instanceof Missing) return subject;
-      const program = ctx.ir.regexes[node.regex];
+      const program = f.ir.regexes[node.regex];
       if (program === undefined) throw new IrTypeError(`no regex ${node.regex}`);
       return regexTest(program, str(subject, "matches"));
     }
+    case "identity":
+      return identityField(f, node.field);
+    case "fact": {
+      const value = f.snapshot === null ? undefined : own(f.snapshot.facts, node.name);
+      if (value === undefined) return new Missing([node.name]);
+      return node.set === true ? asSet(value) : value;
+    }
+    case "has":
+      return has(f, node.of);
+    case "tool":
+      return f.tool;
+    case "output":
+      if (f.output === null) throw new IrTypeError("output outside a classifier");
+      return f.output;
+    case "set": {
+      const items = node.items.map((i) => nodeValue(f, i));
+      return missingOf(items) ?? toSet(items as Scalar[]);
+    }
+    case "missing":
+      return new Missing(node.names);
     case "add":
     case "sub":
     case "mul":
-      return arithmetic(ctx, node.op, node.left, node.right, node.fault);
+      return arithmetic(f, node.op, node.left, node.right, node.fault);
     case "neg": {
-      const v = evalNode(ctx, node.arg);
+      const v = nodeValue(f, node.arg);
       return v instanceof Missing ? v : -num(v, "neg");
     }
-    case "call":
-      return call(ctx, node.fn, node.args, node.fault);
   }
 }
 
-function identityField(ctx: EvalContext, field: string): Tri {
-  const id = ctx.identity;
+function identityField(f: Frame, field: string): Tri {
+  const id = f.identity;
   if (id === null) return new Missing([`identity.${field}`]);
   switch (field) {
     case "roles":
@@ -217,51 +342,53 @@ function identityField(ctx: EvalContext, field: string): Tri {
 }
 
 /** `has(x)`: presence of the input node `of`; never unknown. */
-function has(ctx: EvalContext, of: number): boolean {
-  const node = ctx.ir.exprs[of];
+function has(f: Frame, of: number): boolean {
+  const node = f.ir.exprs[of];
   switch (node?.op) {
     case "arg": {
-      let value: Json | undefined = ctx.args;
+      let value: Json | undefined = f.args;
       for (const segment of node.path) value = isRecord(value) ? own(value, segment) : undefined;
       return value !== undefined;
     }
     case "fact":
-      return ctx.snapshot !== null && own(ctx.snapshot.facts, node.name) !== undefined;
+      return f.snapshot !== null && own(f.snapshot.facts, node.name) !== undefined;
     case "identity": {
-      const id = ctx.identity;
+      const id = f.identity;
       if (id === null) return false;
-      const f = node.field;
-      return f === "roles" || f === "scope" || f === "delegation_depth" || id[f] !== undefined;
+      const field = node.field;
+      return (
+        field === "roles" || field === "scope" || field === "delegation_depth" || id[field] !== undefined
+      );
     }
     case "entry":
-      return ctx.entry !== null && ctx.entry.target !== undefined;
+      return f.entry !== null && f.entry.target !== undefined;
     case "intent":
       return node.field === "alignment"
-        ? ctx.snapshot?.scores.alignment !== undefined
-        : ctx.snapshot?.intent !== undefined;
+        ? f.snapshot?.scores.alignment !== undefined
+        : f.snapshot?.intent !== undefined;
     case "session":
-      return ctx.snapshot?.scores.drift !== undefined;
+      return f.snapshot?.scores.drift !== undefined;
     default:
       throw new IrTypeError("has() of something that cannot be absent");
   }
 }
 
 /** Kleene `and`/`or`: a certain false (true) decides; otherwise unknown if any operand is. */
-function junction(ctx: EvalContext, op: "and" | "or", args: readonly number[]): Tri {
+function junction(f: Frame, op: "and" | "or", args: readonly number[]): Tri {
   const decisive = op === "or";
   let unknown: Missing | null = null;
-  for (const index of args) {
-    const v = evalNode(ctx, index);
-    if (v instanceof Missing) unknown = missingOf(unknown === null ? [v] : [unknown, v]);
+  for (let i = 0; i < args.length; i++) {
+    const v = nodeValue(f, args[i] as number);
+    if (v instanceof Missing) unknown = joinMissing(unknown, v);
     else if (bool(v, op) === decisive) return decisive;
   }
   return unknown ?? !decisive;
 }
 
-function compare(ctx: EvalContext, cmp: string, left: number, right: number): Tri {
-  const a = evalNode(ctx, left);
-  const b = evalNode(ctx, right);
-  const unknown = missingOf([a, b]);
+function compare(f: Frame, cmp: string, left: number, right: number): Tri {
+  const a = nodeValue(f, left);
+  const b = nodeValue(f, right);
+  const unknown = missingOf2(a, b);
   if (unknown !== null) return unknown;
   if (cmp === "==") return valuesEqual(a as Value, b as Value);
   if (cmp === "!=") return !valuesEqual(a as Value, b as Value);
@@ -273,15 +400,15 @@ function compare(ctx: EvalContext, cmp: string, left: number, right: number): Tr
 }
 
 function arithmetic(
-  ctx: EvalContext,
+  f: Frame,
   op: "add" | "sub" | "mul",
   left: number,
   right: number,
   fault: readonly string[],
 ): Tri {
-  const a = evalNode(ctx, left);
-  const b = evalNode(ctx, right);
-  const unknown = missingOf([a, b]);
+  const a = nodeValue(f, left);
+  const b = nodeValue(f, right);
+  const unknown = missingOf2(a, b);
   if (unknown !== null) return unknown;
   if (op === "add" && typeof a === "string" && typeof b === "string") return a + b;
   const x = num(a as Value, op);
@@ -290,46 +417,58 @@ function arithmetic(
   return Number.isFinite(n) ? n : new Missing(fault);
 }
 
-function call(ctx: EvalContext, fn: string, argIndices: readonly number[], fault: readonly string[]): Tri {
-  const args = argIndices.map((i) => evalNode(ctx, i));
-  if (fn === "intent.mentions") {
-    const intent = ctx.snapshot?.intent;
-    const unknown = missingOf(intent === undefined ? [...args, new Missing(["intent"])] : args);
-    if (unknown !== null || intent === undefined) return unknown ?? new Missing(["intent"]);
-    const needle = str(args[0] as Value, fn).toLowerCase();
-    return needle !== "" && intent.text.toLowerCase().includes(needle);
+/** The request text lower-cased, computed once per evaluation. */
+function intentLower(f: Frame, text: string): string {
+  f.intentLower ??= text.toLowerCase();
+  return f.intentLower;
+}
+
+function call(f: Frame, fn: string, argIndices: readonly number[], fault: readonly string[]): Tri {
+  // Every built-in takes one or two operands: keep them in locals rather than an array.
+  let first: Value | undefined;
+  let second: Value | undefined;
+  let unknown: Missing | null = null;
+  for (let i = 0; i < argIndices.length; i++) {
+    const v = nodeValue(f, argIndices[i] as number);
+    if (v instanceof Missing) unknown = joinMissing(unknown, v);
+    else if (i === 0) first = v;
+    else if (i === 1) second = v;
   }
-  const unknown = missingOf(args);
+  if (fn === "intent.mentions") {
+    const intent = f.snapshot?.intent;
+    if (intent === undefined) return joinMissing(unknown, new Missing(["intent"]));
+    if (unknown !== null) return unknown;
+    const needle = str(first, fn).toLowerCase();
+    return needle !== "" && intentLower(f, intent.text).includes(needle);
+  }
   if (unknown !== null) return unknown;
-  const s = (i: number) => str(args[i] as Value, fn);
   let result: Value | null;
   switch (fn) {
     case "lower":
-      return s(0).toLowerCase();
+      return str(first, fn).toLowerCase();
     case "upper":
-      return s(0).toUpperCase();
+      return str(first, fn).toUpperCase();
     case "trim":
-      return s(0).trim();
+      return str(first, fn).trim();
     case "len": {
-      const v = args[0] as Value;
-      if (typeof v === "string") return v.length;
-      if (Array.isArray(v)) return v.length;
+      if (typeof first === "string") return first.length;
+      if (Array.isArray(first)) return first.length;
       throw new IrTypeError("len: expected string or set");
     }
     case "starts_with":
-      return s(0).startsWith(s(1));
+      return str(first, fn).startsWith(str(second, fn));
     case "ends_with":
-      return s(0).endsWith(s(1));
+      return str(first, fn).endsWith(str(second, fn));
     case "contains":
-      return s(0).includes(s(1));
+      return str(first, fn).includes(str(second, fn));
     case "host":
-      result = urlHost(s(0));
+      result = urlHost(str(first, fn));
       break;
     case "domain":
-      result = emailDomain(s(0));
+      result = emailDomain(str(first, fn));
       break;
     case "in_cidr":
-      result = inCidr(s(0), s(1));
+      result = inCidr(str(first, fn), str(second, fn));
       break;
     default:
       throw new IrTypeError(`unknown function ${fn}`);

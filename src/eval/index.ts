@@ -17,3 +17,13 @@ export type {
 export type { Ir } from "../ir/types.ts";
 export { evaluate, UNKNOWN_TOOL_RULE } from "./evaluate.ts";
 export { labelOutput } from "./label.ts";
+export {
+  type ClauseValue,
+  type ExplainedClause,
+  type ExplainedRule,
+  type Explanation,
+  type ExplainOptions,
+  explain,
+  type Hint,
+  NEAR_MISSES,
+} from "./explain.ts";

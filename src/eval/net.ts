@@ -11,11 +11,32 @@
  * @module
  */
 
-/** Lower-cased host of an absolute URL (WHATWG parsing); null if malformed, relative, or without a host. */
+/**
+ * Lower-cased host of an absolute URL (WHATWG parsing); null if malformed, relative, or without a host.
+ * The host must also be a plain DNS name (ASCII letters, digits, `-`, `_`, `.`; internationalised names
+ * arrive in their `xn--` form) or a bracketed IPv6 literal: browsers' URL parsers percent-encode
+ * characters that Node's refuses (`http://exa mple.com` has host `exa%20mple.com` in Chromium), and a
+ * host that differs by runtime must be unknown everywhere rather than "not in the list" somewhere.
+ */
 export function urlHost(url: string): string | null {
   const parsed = URL.parse(url);
   if (parsed === null || parsed.hostname === "") return null;
-  return parsed.hostname.toLowerCase();
+  const host = parsed.hostname.toLowerCase();
+  return plainHost(host) ? host : null;
+}
+
+function plainHost(host: string): boolean {
+  const ipv6 = host.startsWith("[") && host.endsWith("]");
+  for (let i = ipv6 ? 1 : 0; i < host.length - (ipv6 ? 1 : 0); i++) {
+    const c = host.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39;
+    const hex = c >= 0x61 && c <= 0x66;
+    const allowed = ipv6
+      ? digit || hex || c === 0x3a || c === 0x2e
+      : digit || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f || c === 0x2e;
+    if (!allowed) return false;
+  }
+  return true;
 }
 
 /** Characters that may not appear in the local part: they separate or quote addresses in mail headers. */

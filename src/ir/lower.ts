@@ -40,8 +40,8 @@ const DEFAULT_QUORUM = 1;
 const DEFAULT_STEP_UP_TIMEOUT_MS = 15 * 60_000;
 const DEFAULT_DEFER_TIMEOUT_MS = 5 * 60_000;
 
-/** Strongest kind first: the order candidates are listed and evaluated in. */
-const TIERS: readonly IrRuleKind[] = ["forbid", "deny", "defer", "step_up", "modify", "allow"];
+/** Strongest kind first: the order candidates are listed and evaluated in (docs/language.md §6). */
+export const TIERS: readonly IrRuleKind[] = ["forbid", "deny", "defer", "step_up", "modify", "allow"];
 
 export type LowerResult =
   | { readonly ok: true; readonly ir: Ir }

@@ -1,10 +1,12 @@
 /**
- * `aarm/runtime`: the runtime harness around the policy evaluator. Today it
- * exports the storage interface with its in-memory and SQLite stores, the
- * hash-chained context log, receipt issuing and offline verification, and the
- * signing primitives beneath them: Ed25519 signers on two interchangeable
- * backends, keyrings with rotation, the key directory, signed documents, and
- * RFC 8785 canonical JSON.
+ * `aarm/runtime`: the runtime harness around the policy evaluator:
+ * `createRuntime` (sessions, action mediation, the decision pipeline,
+ * enforcement handles, the scorer seam) and, beneath it, the storage
+ * interface with its in-memory and SQLite stores, the hash-chained context
+ * log, receipt issuing and offline verification, and the signing primitives
+ * beneath them: Ed25519 signers on two interchangeable backends, keyrings
+ * with rotation, the key directory, signed documents, and RFC 8785 canonical
+ * JSON.
  *
  * @module
  */
@@ -153,3 +155,140 @@ export {
   verifySqliteFile,
   verifyStoreReceipts,
 } from "./verify.ts";
+
+export {
+  DEFAULT_MAX_DELEGATION_LENGTH,
+  type IdentitySetupResult,
+  MAX_DELEGATION_LENGTH,
+} from "./identity/fields.ts";
+export {
+  checkKeySet,
+  JWT_ALGORITHMS,
+  type JwtAlgorithm,
+  type KeySetFileOptions,
+  loadKeySetFile,
+  MAX_KEYS,
+} from "./identity/jwks.ts";
+export {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  type JwtIssuerOptions,
+  type JwtVerifierOptions,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  MAX_TOKEN_AGE_SECONDS,
+  MAX_TOKEN_LENGTH,
+} from "./identity/jwt-options.ts";
+export { jwtVerifier } from "./identity/jwt.ts";
+export { TRUSTED_LOCAL, type TrustedLocalOptions, trustedLocalVerifier } from "./identity/local.ts";
+export { revalidate } from "./identity/revalidate.ts";
+export {
+  MemoryRevocationList,
+  parseRevocationFile,
+  REVOCATION_FILE_FORMAT,
+  type RevocationEntry,
+  type RevocationEntryJson,
+  type RevocationFileJson,
+  type RevocationKind,
+  type RevocationList,
+  type RevocationQuery,
+  type RevocationStatus,
+} from "./identity/revocation.ts";
+export { revocationFile, type RevocationFileOptions } from "./identity/revocation-file.ts";
+export type {
+  DelegationLink,
+  IdentityClaims,
+  IdentityFailure,
+  IdentityResult,
+  IdentityVerifier,
+  VerifiedIdentity,
+} from "./identity/types.ts";
+export { actionTarget } from "../eval/target.ts";
+export { type Bounded, bounded } from "./engine/bounded.ts";
+export {
+  deferralTrigger,
+  type FrozenScores,
+  recordedDecision,
+  refusal,
+  runtimeRule,
+} from "./engine/decision.ts";
+export {
+  DEFAULT_RELOAD_INTERVAL_MS,
+  type LoadedPolicy,
+  type PolicyLoad,
+  PolicyLoadError,
+  type PolicySource,
+  policyRef,
+} from "./engine/policy.ts";
+export type { EndResult, IntentInput, Session } from "./engine/session.ts";
+export {
+  type ContextView,
+  contextView,
+  DRIFT_THRESHOLD,
+  evalInput,
+  type FrozenInput,
+  frozenHash,
+  type Replay,
+  replayDecision,
+  SUMMARY_ACTIONS,
+} from "./engine/snapshot.ts";
+export type {
+  AllowHandle,
+  ApprovalService,
+  DeferralService,
+  DeferralSettlement,
+  DenyHandle,
+  EnforcementHandle,
+  FactProvider,
+  FactRequest,
+  FaultStage,
+  OutcomeResult,
+  PendingHandle,
+  RuntimeEvent,
+  RuntimeFault,
+  RuntimeTimeouts,
+  ToolOutcome,
+} from "./engine/types.ts";
+export {
+  type ArgumentLimits,
+  argumentProblems,
+  DEFAULT_ARGUMENT_LIMITS,
+  readArguments,
+  valueProblem,
+} from "./mediation/conform.ts";
+export { boundIdentity, claimedIdentity, evalIdentity } from "./mediation/identity.ts";
+export {
+  INVALID_TOOL,
+  type Mediation,
+  type MediationContext,
+  mediate,
+  type ToolCall,
+} from "./mediation/mediate.ts";
+export {
+  MAX_WRAPPER_DEPTH,
+  type MetaToolResolver,
+  mcpToolResolver,
+  type Resolution,
+  resolveMetaTool,
+  skillResolver,
+  type ToolArguments,
+} from "./mediation/meta-tools.ts";
+export {
+  createRuntime,
+  DEFAULT_TIMEOUTS,
+  type MediationOptions,
+  type Runtime,
+  type RuntimeOptions,
+  type SessionOptions,
+  type SigningKeys,
+} from "./runtime.ts";
+export {
+  actionText,
+  cosine,
+  DEFAULT_ALPHA,
+  MAX_TEXT,
+  tokenize,
+  tokenOverlapScorer,
+} from "./scoring/token-overlap.ts";
+export type { ScoredAction, Scorer, Scores } from "./scoring/types.ts";
+export type { DecisionSignals } from "./context/entry.ts";

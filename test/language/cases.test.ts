@@ -1,12 +1,14 @@
 /**
  * Runs every language spec case (`spec-tests/language/**\/*.case`) against every
- * implementation of the semantics — the reference interpreter and the IR
- * evaluator — from one case list, and the checker's diagnostics cases against
- * the checker.
+ * implementation of the semantics — the reference interpreter, the IR
+ * evaluator and the module generated from the IR — from one case list, and
+ * the checker's diagnostics cases against the checker.
  */
-import { compileChecked } from "../../src/compiler.ts";
+import { afterAll } from "vitest";
+import { compileChecked, generateModule } from "../../src/compiler.ts";
 import { evaluate as evaluateIr, labelOutput as labelIr } from "../../src/eval/index.ts";
 import { conformInput, evaluate, labelOutput } from "../../src/semantics/index.ts";
+import { loadModule, removeModules } from "../codegen/load.ts";
 import { describeCases } from "../support/cases.ts";
 
 describeCases(
@@ -35,3 +37,15 @@ describeCases({
     };
   },
 });
+
+describeCases({
+  name: "generated",
+  prepare: (policy) => {
+    const { ir, diagnostics } = compileChecked(policy);
+    if (ir === null) throw new Error(`does not compile: ${diagnostics.map((d) => d.message).join("; ")}`);
+    const generated = loadModule(generateModule(ir));
+    return { evaluate: generated.evaluate, labelOutput: generated.labelOutput };
+  },
+});
+
+afterAll(removeModules);

@@ -23,6 +23,7 @@ import type {
   DeferralResolution,
   Intent,
 } from "../../schema/generated/types.ts";
+import type { Json } from "../../ir/contract.ts";
 import type { Validation } from "../../schema/validate.ts";
 import { compileValidator } from "../store/validators.ts";
 
@@ -41,6 +42,22 @@ export interface ActionEntryBody {
   readonly action: Action;
 }
 
+/**
+ * The inputs of a decision that the log alone does not determine, frozen
+ * when it was made: with them and the log up to the action's entry, the
+ * decision can be replayed exactly.
+ */
+export interface DecisionSignals {
+  /** Hash of the frozen evaluation input; the decision's receipt carries the same `context_hash`. */
+  readonly context_hash: string;
+  /** Scores computed before the decision; absent ones were not computed. */
+  readonly scores: { readonly alignment?: number; readonly drift?: number };
+  /** The scorer that computed them, or null when none ran. */
+  readonly scorer: { readonly id: string; readonly version: string } | null;
+  /** The facts populated for the decision, by name. */
+  readonly facts: { readonly [name: string]: Json };
+}
+
 /** The policy decision on an action. */
 export interface DecisionEntryBody {
   readonly type: "decision";
@@ -48,6 +65,8 @@ export interface DecisionEntryBody {
   readonly decision: Decision;
   /** The receipt recording the decision; null if none was issued. */
   readonly receipt_id: string | null;
+  /** What the decision was made on, when the policy was evaluated (absent for a refusal before it). */
+  readonly signals?: DecisionSignals;
 }
 
 /** What came back when a released action ran. */
@@ -114,15 +133,47 @@ const HEADER = {
   hash: DIGEST,
 };
 
-/** One branch of the union: the header, the `type` tag and the body's own members, closed. */
-function variant(type: ContextEntryBody["type"], members: Record<string, object>): object {
+/** One branch of the union: the header, the `type` tag and the body's own members (and `optional` ones), closed. */
+function variant(
+  type: ContextEntryBody["type"],
+  members: Record<string, object>,
+  optional: Record<string, object> = {},
+): object {
   return {
     type: "object",
     additionalProperties: false,
     required: [...Object.keys(HEADER), "type", ...Object.keys(members)],
-    properties: { ...HEADER, type: { const: type }, ...members },
+    properties: { ...HEADER, type: { const: type }, ...members, ...optional },
   };
 }
+
+const SCORE = { $ref: `${COMMON}/Score` };
+
+const SIGNALS = {
+  type: "object",
+  additionalProperties: false,
+  required: ["context_hash", "scores", "scorer", "facts"],
+  properties: {
+    context_hash: DIGEST,
+    scores: {
+      type: "object",
+      additionalProperties: false,
+      properties: { alignment: SCORE, drift: SCORE },
+    },
+    scorer: {
+      anyOf: [
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["id", "version"],
+          properties: { id: IDENTIFIER, version: IDENTIFIER },
+        },
+        { type: "null" },
+      ],
+    },
+    facts: { type: "object", maxProperties: 1024 },
+  },
+};
 
 /** JSON Schema (2020-12) of a context entry. */
 export const contextEntrySchema = {
@@ -137,11 +188,15 @@ export const contextEntrySchema = {
   oneOf: [
     variant("intent", { intent: { $ref: "https://aarm.dev/schema/v1/intent.schema.json" } }),
     variant("action", { action: { $ref: "https://aarm.dev/schema/v1/action.schema.json" } }),
-    variant("decision", {
-      action_id: IDENTIFIER,
-      decision: { $ref: "https://aarm.dev/schema/v1/decision.schema.json" },
-      receipt_id: { anyOf: [IDENTIFIER, { type: "null" }] },
-    }),
+    variant(
+      "decision",
+      {
+        action_id: IDENTIFIER,
+        decision: { $ref: "https://aarm.dev/schema/v1/decision.schema.json" },
+        receipt_id: { anyOf: [IDENTIFIER, { type: "null" }] },
+      },
+      { signals: SIGNALS },
+    ),
     variant("outcome", {
       action_id: IDENTIFIER,
       completed_at: TIMESTAMP,
