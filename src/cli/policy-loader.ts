@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { checkPolicy } from "../lang/check.ts";
 import type { CheckedPolicy } from "../lang/checked.ts";
 import type { Diagnostic } from "../lang/diagnostic.ts";
@@ -29,10 +29,20 @@ export function renderDiagnostics(io: Io, host: SourceHost, diagnostics: readonl
   return renderHuman(diagnostics, (file) => host.read(file), { color: io.color });
 }
 
+/**
+ * A host and root path for a policy file: rooted at the working directory when the file is inside it
+ * (so diagnostics name files as the user does), otherwise at the file's own folder.
+ */
+function policyHost(io: Io, path: string): { host: SourceHost; root: string } {
+  const full = resolve(io.cwd, path);
+  const inside = relative(io.cwd, full);
+  if (!inside.startsWith("..") && !isAbsolute(inside)) return { host: cwdHost(io), root: inside || path };
+  return { host: fileHost(dirname(full)), root: basename(full) };
+}
+
 /** Checks the policy at `path`; prints warnings; fails with the rendered errors when it has any. */
 export function loadPolicy(io: Io, path: string): CheckedPolicy {
-  const host = cwdHost(io);
-  const root = hostPath(io, path);
+  const { host, root } = policyHost(io, path);
   if (host.read(root) === undefined) throw new CliError(`${path}: no such file or not readable`);
   const result = checkPolicy(root, host);
   const errors = result.diagnostics.filter((d) => d.severity === "error");

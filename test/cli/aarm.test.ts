@@ -1,6 +1,9 @@
 /**
  * `aarm` as a user runs it: the built binary in a subprocess.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "./run.ts";
 
@@ -13,8 +16,19 @@ describe("aarm demo", () => {
     expect(r.stdout).toMatch(/"amount":420\}\n\s+ALLOW/);
     expect(r.stdout).toMatch(/"amount":12000\}\n\s+STEP_UP/);
     expect(r.stdout).toMatch(/DELETE FROM payments[\s\S]*?DENY[\s\S]*?no_destructive_queries/);
-    expect(r.stdout).toMatch(/"limit":5000\}\n\s+MODIFY[\s\S]*?clamp args\.limit to 1\.\.100/);
+    expect(r.stdout).toMatch(/"limit":5000\}\n\s+MODIFY[\s\S]*?ran with \{"limit":100,/);
     expect(r.stdout).toMatch(/jane@acme\.example[\s\S]*?DENY[\s\S]*?pii_leaves_company/);
+    // Every decision was receipted in SQLite, signed, chained and verified offline.
+    expect(r.stdout).toMatch(
+      /(\d+) of \1 receipts verified offline: signatures valid, 1 session chain whole/,
+    );
+  });
+
+  it("leaves a store and keys that `aarm verify` checks again", () => {
+    const data = mkdtempSync(join(tmpdir(), "aarm-demo-test-"));
+    expect(run("aarm", ["demo", "--data", data]).status).toBe(0);
+    const r = run("aarm", ["verify", join(data, "aarm.sqlite"), "--keys", join(data, "keys")]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
   it("has --help with examples", () => {

@@ -221,19 +221,24 @@ function classify(sample: Sample, base: Subject, description: string, source: st
 
 describe("aarmc diff finds the behaviour changes of single-rule mutants", () => {
   for (const sample of samples()) {
-    it(sample.name, () => {
-      const base = subject(sample.name, sample.root, sample.files);
-      const list = mutants(sample.root, sample.files);
-      expect(list.length).toBeGreaterThan(0);
-      for (const m of list) outcomes.push(classify(sample, base, m.description, m.source));
-    });
+    it(
+      sample.name,
+      () => {
+        const base = subject(sample.name, sample.root, sample.files);
+        const list = mutants(sample.root, sample.files);
+        expect(list.length).toBeGreaterThan(0);
+        for (const m of list) outcomes.push(classify(sample, base, m.description, m.source));
+      },
+      120_000,
+    );
   }
 
   it("reports a counterexample for at least 95% of behaviour-changing mutants, each within 10 s", () => {
     const changing = outcomes.filter((o) => o.verdict !== "equivalent");
     const found = outcomes.filter((o) => o.verdict === "found");
     const rate = found.length / changing.length;
-    const slowest = Math.max(...outcomes.map((o) => o.ms));
+    // A search that finds nothing runs to its budget (or the time limit); one that finds must do so in time.
+    const slowest = Math.max(...found.map((o) => o.ms));
     const missed = outcomes.filter((o) => o.verdict === "missed").map((o) => `${o.sample}: ${o.mutant}`);
     const equivalent = outcomes
       .filter((o) => o.verdict === "equivalent")
@@ -242,7 +247,7 @@ describe("aarmc diff finds the behaviour changes of single-rule mutants", () => 
       [
         `aarmc diff mutation test: ${outcomes.length} mutants, ${changing.length} change behaviour, ` +
           `${found.length} found (${(rate * 100).toFixed(1)}%), ${equivalent.length} equivalent; ` +
-          `slowest search ${(slowest / 1000).toFixed(2)} s`,
+          `slowest search that found one ${(slowest / 1000).toFixed(2)} s`,
         ...missed.map((m) => `  missed: ${m}`),
         ...equivalent.map((m) => `  equivalent: ${m}`),
       ].join("\n"),

@@ -314,6 +314,12 @@ describe("aarmc diff: bad input is one line with its location, exit 2", () => {
       /notes\.txt: expected a trace \(\.jsonl\) or a session test file \(\.test\.yaml\)/,
     ],
     [
+      "a --tests folder with nothing to read",
+      { "old.aarm": OLD, "empty/readme.md": "nothing" },
+      ["old.aarm", "old.aarm", "--tests", "empty"],
+      /empty: no traces \(\*\.jsonl\) or session tests \(\*\.test\.yaml\) in this folder/,
+    ],
+    [
       "malformed JSON lines",
       { "old.aarm": OLD, "t.jsonl": `${good}{"format"\n` },
       ["old.aarm", "old.aarm", "--tests", "t.jsonl"],

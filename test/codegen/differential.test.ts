@@ -63,7 +63,7 @@ describe("generated module ≡ reference interpreter", () => {
       // modules stay in memory (about 2 MB each), so the deep run is only four times longer.
       { ...propertyParams(300, 4), endOnFailure: true },
     );
-  });
+  }, 600_000); // tens of seconds alone; much longer on a loaded 2-core machine
 
   afterAll(() => {
     removeModules();

@@ -54,7 +54,7 @@ describe("IR evaluator ≡ reference interpreter", () => {
       // Shrinking whole generated scenarios takes longer than the counterexample is worth.
       { ...propertyParams(1_000), endOnFailure: true },
     );
-  });
+  }, 600_000); // tens of seconds alone; much longer on a loaded 2-core machine
 
   afterAll(() => {
     expect(decisions).toBeGreaterThanOrEqual(MIN_DECISIONS);

@@ -114,11 +114,6 @@ export class TestVerifier implements IdentityVerifier {
   }
 }
 
-/** A mock tool: records every execution and returns a fixed output. */
-export interface MockTool {
-  readonly calls: { readonly tool: string; readonly args: { readonly [name: string]: Json } }[];
-}
-
 /** Mock tools by name, each returning its output (or throwing, for `throws`). */
 export class MockTools {
   readonly calls: { readonly tool: string; readonly args: { readonly [name: string]: Json } }[] = [];

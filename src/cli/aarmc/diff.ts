@@ -16,7 +16,7 @@ import { COMPARE_HELP, COMPARE_OPTION, compareLevel, integerFlag } from "../sear
 import { givenFiles, givenInputs } from "../search/given.ts";
 import { type Difference, type SearchResult, searchDifferences } from "../search/search.ts";
 import { loadSubject, policyLabel, policyRef, type Subject } from "../search/subject.ts";
-import { printable } from "../search/text.ts";
+import { printable } from "../trace/printable.ts";
 
 export const DEFAULT_MAX_INPUTS = 50_000;
 const DEFAULT_TIMEOUT_SECONDS = 10;

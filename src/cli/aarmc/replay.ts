@@ -25,7 +25,7 @@ import { COMPARE_HELP, COMPARE_OPTION, compareLevel } from "../search/flags.ts";
 import { decide, foreignTool, loadSubject, policyLabel, policyRef, type Subject } from "../search/subject.ts";
 import type { TracePolicyRef } from "../trace/index.ts";
 import { readTraceFile } from "../trace/load.ts";
-import { printable } from "../search/text.ts";
+import { printable } from "../trace/printable.ts";
 
 /** What is kept of one decision point once it is decided: enough to print it, not its input. */
 interface Row {

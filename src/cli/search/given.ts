@@ -42,6 +42,9 @@ export function givenFiles(paths: readonly string[], cwd: string): string[] {
     const files = directory
       ? [".jsonl", ".ndjson", ".test.yaml", ".test.yml"].flatMap((ext) => expandPaths([path], ext, cwd))
       : expandPaths([path], "", cwd);
+    if (files.length === 0) {
+      throw new CliError(`${path}: no traces (*.jsonl) or session tests (*.test.yaml) in this folder`);
+    }
     for (const file of files) {
       if (!TRACE.test(file) && !TEST.test(file)) {
         throw new CliError(`${file}: expected a trace (.jsonl) or a session test file (.test.yaml)`);

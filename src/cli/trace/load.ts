@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import { CliError } from "../errors.ts";
-import { printable } from "../search/text.ts";
+import { printable } from "./printable.ts";
 import type { DecisionPoint } from "./format.ts";
 import { type PointCheck, readTrace } from "./reader.ts";
 
