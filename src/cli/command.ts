@@ -59,7 +59,9 @@ export function parseCommandArgs(
       strict: true,
     });
   } catch (error) {
-    throw new CliError(`${command.name}: ${error instanceof Error ? error.message : String(error)}`);
+    // parseArgs explains some errors over several lines; a command's error is one line.
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+    throw new CliError(`${command.name}: ${message}`);
   }
   const values = parsed.values as ParsedValues;
   if (values.help === true) return { help: true };

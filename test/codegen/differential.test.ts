@@ -3,10 +3,12 @@
  * generated policies and generated inputs: decision, deciding rules,
  * reasons, modifications, approval and deferral requirements, context
  * needed and risk, and the labels of outputs. Each policy's module is
- * generated, written to a file and loaded as an ES module.
+ * generated and instantiated (see `instantiate`: the same code, collectable;
+ * the spec cases, the vectors and the browser test load modules as ES
+ * modules).
  *
- * CI runs 300 policies (at least 5,000 decisions) with the fixed seed; the
- * deep run (AARM_PROPERTY_DEPTH=deep) four times as many with a fresh seed.
+ * CI runs at least 20,000 decisions with the fixed seed; the deep run
+ * (AARM_PROPERTY_DEPTH=deep) at least 1,000,000 with a fresh seed.
  */
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
@@ -15,9 +17,9 @@ import { compileChecked, generateModule } from "../../src/compiler.ts";
 import { conformInput, evaluate, labelOutput } from "../../src/semantics/index.ts";
 import { arbitraryScenario, checkGenerated } from "../support/arbitrary-policy.ts";
 import { propertyParams } from "../support/property.ts";
-import { loadModule, removeModules } from "./load.ts";
+import { instantiate } from "./load.ts";
 
-const MIN_DECISIONS = 5_000;
+const MIN_DECISIONS = process.env.AARM_PROPERTY_DEPTH === "deep" ? 1_000_000 : 20_000;
 let decisions = 0;
 
 /** A disagreement, reported compactly: structural diffs of whole decisions exhaust memory when shrinking. */
@@ -43,7 +45,7 @@ describe("generated module ≡ reference interpreter", () => {
         const { ir, diagnostics } = compileChecked(checked.policy);
         if (ir === null)
           throw new Error(`does not compile: ${diagnostics.map((d) => d.message).join("; ")}\n${source}`);
-        const generated = loadModule(generateModule(ir));
+        const generated = instantiate(generateModule(ir));
         for (const input of scenario.inputs) {
           if (!conformInput(checked.policy, input).ok) continue;
           const expected = evaluate(checked.policy, input);
@@ -59,14 +61,12 @@ describe("generated module ≡ reference interpreter", () => {
           }
         }
       }),
-      // Shrinking whole generated scenarios takes longer than the counterexample is worth. Loaded
-      // modules stay in memory (about 2 MB each), so the deep run is only four times longer.
-      { ...propertyParams(300, 4), endOnFailure: true },
+      // Shrinking whole generated scenarios takes longer than the counterexample is worth.
+      { ...propertyParams(1_000), endOnFailure: true },
     );
   }, 600_000); // tens of seconds alone; much longer on a loaded 2-core machine
 
   afterAll(() => {
-    removeModules();
     expect(decisions).toBeGreaterThanOrEqual(MIN_DECISIONS);
   });
 });

@@ -40,3 +40,18 @@ export function removeModules(): void {
   if (dir !== null) rmSync(dir, { recursive: true, force: true });
   dir = null;
 }
+
+const EXPORT_LINE = /^export \{ \$evaluate as evaluate, \$labelOutput as labelOutput, \$meta as ir \};$/m;
+
+/**
+ * Instantiates a generated module's text as a function body instead: the
+ * same code (in strict mode, as a module is), but garbage-collectable, so
+ * property tests can load a fresh module per generated policy without the
+ * loader keeping every one alive. Fails if the module's single export line
+ * is not the expected one.
+ */
+export function instantiate(source: string): GeneratedModule {
+  if (!EXPORT_LINE.test(source)) throw new Error("the generated module's export line has changed");
+  const body = `"use strict";\n${source.replace(EXPORT_LINE, "return { evaluate: $evaluate, labelOutput: $labelOutput, ir: $meta };")}`;
+  return new Function(body)() as GeneratedModule;
+}

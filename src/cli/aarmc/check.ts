@@ -12,6 +12,7 @@ import type { Command } from "../command.ts";
 import { EXIT } from "../errors.ts";
 import { expandPaths } from "../files.ts";
 import { paint } from "../io.ts";
+import { startProgress } from "../progress.ts";
 import { cwdHost, renderDiagnostics } from "../policy-loader.ts";
 
 const POLICY_HEADER = /^\s*(?:(?:\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*policy\b/;
@@ -51,12 +52,15 @@ export const check: Command = {
       }
     };
     const imported = new Set<string>();
+    const progress = startProgress(io, "checking", policies.length + modules.length);
     for (const policy of policies) {
+      progress.advance(policy);
       const result = checkPolicy(policy, host);
       add(result.diagnostics);
       for (const f of result.policy?.files ?? []) imported.add(f.span.file);
     }
     for (const module of modules) {
+      progress.advance(module);
       if (imported.has(module)) continue;
       // A module is checked through a throwaway policy that imports it; only the module's own
       // diagnostics are reported.
@@ -64,6 +68,7 @@ export const check: Command = {
       const wrapper = `policy aarmc_check version "0"\nimport "./${basename(module)}"\ndefault deny\n`;
       add(checkPolicy(root, memoryHost({ [root]: wrapper }, host)).diagnostics, module);
     }
+    progress.done();
     const list = [...diagnostics.values()];
     const errors = list.filter((d) => d.severity === "error").length;
     const warnings = list.length - errors;

@@ -11,6 +11,7 @@ import type { Command } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { expandPaths, readText } from "../files.ts";
 import { renderDiagnostics } from "../policy-loader.ts";
+import { startProgress } from "../progress.ts";
 
 export const fmt: Command = {
   name: "fmt",
@@ -31,7 +32,9 @@ export const fmt: Command = {
     const files = expandPaths(positionals.length === 0 ? ["."] : positionals, ".aarm", io.cwd);
     let unformatted = 0;
     let invalid = 0;
+    const progress = startProgress(io, "formatting", files.length);
     for (const file of files) {
+      progress.advance(file);
       const text = readText(file, io.cwd);
       const result = formatSource(text, file);
       if (result.text === null) {
@@ -53,6 +56,7 @@ export const fmt: Command = {
         io.stdout(result.text);
       }
     }
+    progress.done();
     if (invalid > 0)
       throw new CliError(`fmt: ${invalid} file${invalid === 1 ? " has" : "s have"} syntax errors`);
     if (values.check === true && unformatted > 0) {
