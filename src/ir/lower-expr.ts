@@ -11,6 +11,7 @@
  */
 import type * as ast from "../lang/ast.ts";
 import type { CheckedPolicy, ConstValue, Resolution, ToolInfo, Type } from "../lang/checked.ts";
+import { childExprs, faultNames } from "../lang/inputs.ts";
 import type { ExprTable } from "./expr-table.ts";
 import { compileRegex } from "./regex/compile.ts";
 import type { IrCompare, IrConst, IrExpr, IrFunction } from "./types.ts";
@@ -70,64 +71,6 @@ export function sortScalars(items: readonly (string | number | boolean)[]): (str
 
 function isSetType(type: Type): boolean {
   return type.kind === "set" || type.kind === "empty_set";
-}
-
-/** Names of the inputs an expression reads, for naming a fault in it (as the reference does). */
-export function inputNames(ctx: LowerContext, exprs: readonly ast.Expr[], fallback: string): string[] {
-  const names = new Set<string>();
-  const stack = [...exprs];
-  for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
-    if (e.kind === "ArgPath") names.add(["args", ...e.segments.map((s) => s.text)].join("."));
-    if (e.kind === "Ref") {
-      const name = resolutionName(ctx.policy.resolutions.get(e));
-      if (name !== null) names.add(name);
-    }
-    stack.push(...childExprs(e));
-  }
-  return names.size > 0 ? [...names] : [fallback];
-}
-
-function resolutionName(r: Resolution | undefined): string | null {
-  switch (r?.kind) {
-    case "fact":
-      return r.name;
-    case "action":
-      return r.field;
-    case "identity":
-      return `identity.${r.field}`;
-    case "intent":
-      return r.field === "alignment" ? "intent.alignment" : "intent";
-    case "session":
-      return `session.${r.field}`;
-    case "entry":
-      return `history.${r.field}`;
-    case "output":
-      return "output";
-    default:
-      return null;
-  }
-}
-
-function childExprs(e: ast.Expr): readonly ast.Expr[] {
-  switch (e.kind) {
-    case "SetLiteral":
-    case "ListLiteral":
-      return e.elements;
-    case "Unary":
-      return [e.operand];
-    case "Binary":
-      return [e.left, e.right];
-    case "Call":
-      return e.args;
-    case "SeenQuery":
-      return e.steps;
-    case "CountQuery":
-      return [e.where];
-    case "Paren":
-      return [e.expr];
-    default:
-      return [];
-  }
 }
 
 /** Whether an expression's meaning depends on which tool the action calls. */
@@ -374,7 +317,7 @@ function lowerBinary(ctx: LowerContext, e: ast.Binary): number {
         if (Number.isFinite(n)) return t.expr({ op: "const", value: n });
       }
       const op = e.op === "+" ? "add" : e.op === "-" ? "sub" : "mul";
-      return t.expr({ op, left, right, fault: inputNames(ctx, [e], "arithmetic") });
+      return t.expr({ op, left, right, fault: faultNames(ctx.policy, [e], "arithmetic") });
     }
     default: {
       const cmp = COMPARE[e.op];
@@ -408,5 +351,5 @@ function lowerCall(ctx: LowerContext, call: ast.Call): number {
   }
   const args = call.args.map((a) => lowerExpr(ctx, a));
   const fn: IrFunction = callee.name;
-  return t.expr({ op: "call", fn, args, fault: inputNames(ctx, call.args, fn) });
+  return t.expr({ op: "call", fn, args, fault: faultNames(ctx.policy, call.args, fn) });
 }

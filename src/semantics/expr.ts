@@ -15,7 +15,8 @@ import { SemanticsTypeError } from "./errors.ts";
 import { levelRank } from "./levels.ts";
 import { evalArg, evalRef, has, resolve } from "./refs.ts";
 import { regexTest } from "./regex.ts";
-import { faultNames, type Scope } from "./scope.ts";
+import { faultNames } from "../lang/inputs.ts";
+import type { Scope } from "./scope.ts";
 import { evalSessionQuery } from "./session.ts";
 import {
   bool,

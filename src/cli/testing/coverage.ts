@@ -23,8 +23,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { EvalDecision, EvalInput } from "../../ir/contract.ts";
-import type { Ir, IrCandidate, IrExpr, IrRuleKind, IrTool } from "../../ir/types.ts";
+import type { Ir, IrCandidate, IrRuleKind, IrTool } from "../../ir/types.ts";
 import { evaluate } from "../../eval/index.ts";
+import { exprChildren } from "../../ir/cost.ts";
 
 /** The probes' reason marker: unguessable, so a policy's own `because` text cannot collide with it. */
 const HELD = `\u0000held:${randomUUID()}`;
@@ -127,7 +128,7 @@ function canBeUnknown(ir: Ir, tool: IrTool, index: number, seen: Map<number, boo
       result = node.fn === "intent.mentions" || node.fault.length > 0 || any(node.args);
       break;
     default:
-      result = any(children(node));
+      result = any(exprChildren(node));
   }
   seen.set(index, result);
   return result;
@@ -147,36 +148,8 @@ function argsRead(ir: Ir, index: number, into: Set<string>, seen: Set<number>): 
   const node = ir.exprs[index];
   if (node === undefined) return into;
   if (node.op === "arg") into.add(node.path.join("."));
-  for (const child of children(node)) argsRead(ir, child, into, seen);
+  for (const child of exprChildren(node)) argsRead(ir, child, into, seen);
   return into;
-}
-
-function children(node: IrExpr): readonly number[] {
-  switch (node.op) {
-    case "set":
-      return node.items;
-    case "has":
-      return [node.of];
-    case "not":
-    case "neg":
-      return [node.arg];
-    case "and":
-    case "or":
-      return node.args;
-    case "compare":
-    case "add":
-    case "sub":
-    case "mul":
-      return [node.left, node.right];
-    case "in":
-      return [node.item, node.set];
-    case "matches":
-      return [node.subject];
-    case "call":
-      return node.args;
-    default:
-      return [];
-  }
 }
 
 /** The branches the IR can reach, in a fixed order. */
