@@ -7,7 +7,7 @@
  */
 
 import type * as ast from "../lang/ast.ts";
-import type { CheckedPolicy, CheckedRule, ToolInfo, Type } from "../lang/checked.ts";
+import type { CheckedClassifier, CheckedPolicy, CheckedRule, ToolInfo, Type } from "../lang/checked.ts";
 import { type Diagnostic, diagnostic } from "../lang/diagnostic.ts";
 import { canonicalHash } from "../schema/canonical.ts";
 import { measureCost } from "./cost.ts";
@@ -138,17 +138,62 @@ function lowerCondition(ctx: LowerContext, when: ast.Expr | null, unless: ast.Ex
   return lowerJunction(ctx, "and", parts);
 }
 
+/**
+ * Which rules and classifiers apply to which tool, computed once: those that
+ * list the tool in `on` plus those without `on`, rules strongest kind first
+ * and in source order within a kind. Lowering each tool then costs what its
+ * own rules cost, not what the whole policy has.
+ */
+interface ApplicableIndex {
+  readonly rules: (tool: string) => readonly number[];
+  readonly classifiers: (tool: string) => readonly number[];
+  /** Whether a rule's or classifier's condition reads the tool (name, effect or target). */
+  readonly generic: (key: object, exprs: readonly (ast.Expr | null)[]) => boolean;
+}
+
+function indexApplicable(policy: CheckedPolicy): ApplicableIndex {
+  const group = (items: readonly { readonly on: readonly string[] }[], order: (i: number) => number) => {
+    const byTool = new Map<string, number[]>();
+    const anyTool: number[] = [];
+    items.forEach((item, index) => {
+      if (item.on.length === 0) anyTool.push(index);
+      for (const tool of new Set(item.on)) {
+        const list = byTool.get(tool);
+        if (list === undefined) byTool.set(tool, [index]);
+        else list.push(index);
+      }
+    });
+    return (tool: string): number[] =>
+      [...(byTool.get(tool) ?? []), ...anyTool].sort((a, b) => order(a) - order(b) || a - b);
+  };
+  const tier = (index: number): number => TIERS.indexOf(policy.rules[index]?.rule.ruleKind ?? "allow");
+  const generic = new Map<object, boolean>();
+  return {
+    rules: group(policy.rules, tier),
+    classifiers: group(policy.classifiers, () => 0),
+    generic(key, exprs) {
+      let known = generic.get(key);
+      if (known === undefined) {
+        known = !exprs.some((e) => e !== null && dependsOnTool(policy, e));
+        generic.set(key, known);
+      }
+      return known;
+    },
+  };
+}
+
 function lowerTool(
   policy: CheckedPolicy,
   table: ExprTable,
   name: string,
   info: ToolInfo,
   shared: Map<object, number>,
+  applicable: ApplicableIndex,
 ): IrTool {
   const ctx: LowerContext = { policy, table, tool: { name, info } };
   // A condition that reads nothing of the tool lowers the same for every tool: lower it once.
   const conditionFor = (key: object, when: ast.Expr | null, unless: ast.Expr | null): number => {
-    const generic = ![when, unless].some((e) => e !== null && dependsOnTool(policy, e));
+    const generic = applicable.generic(key, [when, unless]);
     const cached = generic ? shared.get(key) : undefined;
     if (cached !== undefined) return cached;
     const cond = lowerCondition(ctx, when, unless);
@@ -161,19 +206,17 @@ function lowerTool(
   };
 
   const candidates: IrCandidate[] = [];
-  for (const tier of TIERS) {
-    policy.rules.forEach((rule, index) => {
-      if (rule.rule.ruleKind !== tier || (rule.on.length > 0 && !rule.on.includes(name))) return;
-      const cond = conditionFor(rule, rule.rule.when, rule.rule.unless);
-      if (!isFalse(cond)) candidates.push({ rule: index, cond });
-    });
+  for (const index of applicable.rules(name)) {
+    const rule = policy.rules[index] as CheckedRule;
+    const cond = conditionFor(rule, rule.rule.when, rule.rule.unless);
+    if (!isFalse(cond)) candidates.push({ rule: index, cond });
   }
   const classifiers: IrCandidate[] = [];
-  policy.classifiers.forEach((c, index) => {
-    if (c.on.length > 0 && !c.on.includes(name)) return;
+  for (const index of applicable.classifiers(name)) {
+    const c = policy.classifiers[index] as CheckedClassifier;
     const cond = conditionFor(c, c.classifier.when, null);
     if (!isFalse(cond)) classifiers.push({ rule: index, cond });
-  });
+  }
   const args: Record<string, IrArg> = {};
   for (const [argName, arg] of [...info.args].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     args[argName] = { type: irType(arg.type), optional: arg.optional };
@@ -201,9 +244,10 @@ function lowerDocument(policy: CheckedPolicy): Ir {
     ruleData({ policy, table, tool: typingTool(policy, rule.on) }, rule),
   );
   const shared = new Map<object, number>();
+  const applicable = indexApplicable(policy);
   const tools: Record<string, IrTool> = {};
   for (const name of [...policy.tools.keys()].sort()) {
-    tools[name] = lowerTool(policy, table, name, policy.tools.get(name) as ToolInfo, shared);
+    tools[name] = lowerTool(policy, table, name, policy.tools.get(name) as ToolInfo, shared, applicable);
   }
   const undeclared: LowerContext = { policy, table, tool: "undeclared" };
   const undeclaredToolClassifiers: IrCandidate[] = [];
