@@ -20,11 +20,16 @@ export interface RunResult {
 export function run(
   bin: "aarmc" | "aarm",
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {},
 ): RunResult {
   const entry = join(ROOT, "dist", "cli", `${bin}.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" before the CLI tests`);
-  const result = spawnSync(process.execPath, [entry, ...args], {
+  // Root reads every file whatever its mode; to exercise permission errors, run as `nobody`.
+  const drop = options.unprivileged === true && process.getuid?.() === 0;
+  const [command, argv] = drop
+    ? ["runuser", ["-u", "nobody", "--", process.execPath, entry, ...args]]
+    : [process.execPath, [entry, ...args]];
+  const result = spawnSync(command, argv, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, NO_COLOR: "1", ...options.env },
     encoding: "utf8",
@@ -41,4 +46,14 @@ export function workspace(files: Record<string, string>): string {
     writeFileSync(join(dir, name), text);
   }
   return dir;
+}
+
+/**
+ * Whether permission errors can be exercised: as a normal user they can; as
+ * root only by dropping to `nobody`, which must be able to read the build.
+ */
+export function permissionsEnforced(): boolean {
+  if (process.getuid?.() !== 0) return true;
+  const entry = join(ROOT, "dist", "cli", "aarmc.js");
+  return spawnSync("runuser", ["-u", "nobody", "--", "test", "-r", entry]).status === 0;
 }
