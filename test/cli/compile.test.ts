@@ -9,7 +9,7 @@ import { validateIr } from "../../src/compiler.ts";
 import { evaluate } from "../../src/eval/index.ts";
 import type { EvalDecision, EvalInput } from "../../src/ir/contract.ts";
 import type { Ir } from "../../src/ir/types.ts";
-import { run, workspace } from "./run.ts";
+import { permissionsEnforced, run, workspace } from "./run.ts";
 
 const MAIL = `policy mail version "1"
 
@@ -197,10 +197,11 @@ describe("aarmc compile", () => {
   });
 
   it("fails cleanly when the output folder cannot be written", () => {
-    if (process.getuid?.() === 0) return; // root writes everywhere; the permission path cannot be exercised
+    if (!permissionsEnforced()) return; // root, and `nobody` cannot read this checkout
     const dir = workspace({ "mail.aarm": MAIL, "out/keep": "" });
+    chmodSync(dir, 0o755);
     chmodSync(join(dir, "out"), 0o500);
-    const r = run("aarmc", ["compile", "mail.aarm", "-o", "out/"], { cwd: dir });
+    const r = run("aarmc", ["compile", "mail.aarm", "-o", "out/"], { cwd: dir, unprivileged: true });
     chmodSync(join(dir, "out"), 0o755);
     expect(r.status).toBe(2);
     expectOneLineError(r.stderr, /out\/mail\.ir\.json: cannot write: permission denied/);
@@ -241,10 +242,11 @@ describe("aarmc compile", () => {
   });
 
   it("answers an unreadable directory with one line naming it, exit 2", () => {
-    if (process.getuid?.() === 0) return; // root reads everything; the permission path cannot be exercised
+    if (!permissionsEnforced()) return; // root, and `nobody` cannot read this checkout
     const dir = workspace({ "locked/mail.aarm": MAIL });
+    chmodSync(dir, 0o755);
     chmodSync(join(dir, "locked"), 0o000);
-    const r = run("aarmc", ["compile", "locked", "-o", "out"], { cwd: dir });
+    const r = run("aarmc", ["compile", "locked", "-o", "out"], { cwd: dir, unprivileged: true });
     chmodSync(join(dir, "locked"), 0o755);
     expect(r.status).toBe(2);
     expectOneLineError(r.stderr, /locked: cannot read directory/);

@@ -10,7 +10,7 @@ import { TraceWriter } from "../../src/cli/trace/index.ts";
 import { compileText } from "../../src/compiler.ts";
 import { evaluate } from "../../src/eval/index.ts";
 import type { EvalDecision, EvalInput } from "../../src/ir/contract.ts";
-import { ROOT, run, workspace } from "./run.ts";
+import { permissionsEnforced, ROOT, run, workspace } from "./run.ts";
 
 const OLD = `policy mail version "1"
 
@@ -358,10 +358,14 @@ describe("aarmc diff: bad input is one line with its location, exit 2", () => {
   }
 
   it("refuses an unreadable --tests directory", () => {
-    if (process.getuid?.() === 0) return; // root reads everything; the permission path cannot be exercised
+    if (!permissionsEnforced()) return; // root, and `nobody` cannot read this checkout
     const dir = workspace({ "old.aarm": OLD, "traces/a.jsonl": good });
+    chmodSync(dir, 0o755);
     chmodSync(join(dir, "traces"), 0o000);
-    const r = run("aarmc", ["diff", "old.aarm", "old.aarm", "--tests", "traces"], { cwd: dir });
+    const r = run("aarmc", ["diff", "old.aarm", "old.aarm", "--tests", "traces"], {
+      cwd: dir,
+      unprivileged: true,
+    });
     chmodSync(join(dir, "traces"), 0o755);
     expect(r.status).toBe(2);
     expectOneLineError(r.stderr, /traces: cannot read directory: permission denied/);

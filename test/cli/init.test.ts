@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, run, workspace } from "./run.ts";
+import { permissionsEnforced, ROOT, run, workspace } from "./run.ts";
 
 const SCAFFOLD = ["policy.aarm", "policy.test.yaml", ".github/workflows/aarm.yml"];
 
@@ -106,10 +106,11 @@ describe("aarmc init", () => {
   });
 
   it("answers an unwritable folder with one line naming it, exit 2", () => {
-    if (process.getuid?.() === 0) return; // root writes everywhere; the permission path cannot be exercised
+    if (!permissionsEnforced()) return; // root, and `nobody` cannot read this checkout
     const dir = workspace({ "locked/keep": "" });
+    chmodSync(dir, 0o755);
     chmodSync(join(dir, "locked"), 0o500);
-    const r = run("aarmc", ["init", "locked"], { cwd: dir });
+    const r = run("aarmc", ["init", "locked"], { cwd: dir, unprivileged: true });
     chmodSync(join(dir, "locked"), 0o755);
     expect(r.status).toBe(2);
     expectOneLineError(r.stderr, /locked: cannot create folder/);

@@ -10,7 +10,7 @@ import { TraceWriter } from "../../src/cli/trace/index.ts";
 import { compileText } from "../../src/compiler.ts";
 import { evaluate } from "../../src/eval/index.ts";
 import type { EvalDecision, EvalInput, HistoryEntry, Json } from "../../src/ir/contract.ts";
-import { ROOT, run, workspace } from "./run.ts";
+import { permissionsEnforced, ROOT, run, workspace } from "./run.ts";
 
 const POLICY = `policy payments version "1"
 
@@ -365,10 +365,11 @@ describe("aarmc replay: bad input is one line with its location, exit 2", () => 
   }
 
   it("refuses an unreadable trace", () => {
-    if (process.getuid?.() === 0) return; // root reads everything; the permission path cannot be exercised
+    if (!permissionsEnforced()) return; // root, and `nobody` cannot read this checkout
     const dir = workspace({ "policy.aarm": POLICY, "trace.jsonl": good });
+    chmodSync(dir, 0o755);
     chmodSync(join(dir, "trace.jsonl"), 0o000);
-    const r = run("aarmc", ["replay", "policy.aarm", "trace.jsonl"], { cwd: dir });
+    const r = run("aarmc", ["replay", "policy.aarm", "trace.jsonl"], { cwd: dir, unprivileged: true });
     expect(r.status).toBe(2);
     expectOneLineError(r.stderr, /trace\.jsonl: permission denied/);
   });

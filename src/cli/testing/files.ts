@@ -61,8 +61,16 @@ export function writeAtomically(
   shown: (path: string) => string,
 ): void {
   const staged: { temp: string; path: string }[] = [];
+  // Cleanup never hides the error being reported: a folder we cannot write may not even be listable.
+  const remove = (temp: string): void => {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was written there, or nothing can be removed: either way the write failed first.
+    }
+  };
   const discard = (): void => {
-    for (const { temp } of staged) rmSync(temp, { force: true });
+    for (const { temp } of staged) remove(temp);
   };
   for (const { path, text } of files) {
     const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -70,7 +78,7 @@ export function writeAtomically(
       writeFileSync(temp, text, { flag: "wx" });
       staged.push({ temp, path });
     } catch (error) {
-      rmSync(temp, { force: true });
+      remove(temp);
       discard();
       throw new CliError(`${shown(path)}: cannot write: ${describe(error)}`);
     }
