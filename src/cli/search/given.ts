@@ -14,14 +14,12 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { labelOutput } from "../../eval/index.ts";
-import { actionTarget } from "../../eval/target.ts";
-import type { EvalDecision, EvalInput, HistoryEntry, Json } from "../../ir/contract.ts";
 import { CliError } from "../errors.ts";
 import { expandPaths, readText } from "../files.ts";
 import { bindTestFile } from "../testing/bind.ts";
 import { formatTestFileError, loadTestFile } from "../testing/load.ts";
-import type { Step, TestFile } from "../testing/model.ts";
+import type { TestFile } from "../testing/model.ts";
+import { SessionPlayback } from "../testing/playback.ts";
 import { readTraceFile } from "../trace/load.ts";
 import type { SeedInput } from "./search.ts";
 import { decide, foreignTool, type Subject } from "./subject.ts";
@@ -55,57 +53,13 @@ export function givenFiles(paths: readonly string[], cwd: string): string[] {
   return [...found].sort();
 }
 
-function released(step: Step, decision: EvalDecision): boolean {
-  switch (decision.decision) {
-    case "ALLOW":
-    case "MODIFY":
-      return true;
-    case "STEP_UP":
-      return step.approve;
-    case "DEFER":
-      return step.resolve === "allow";
-    case "DENY":
-      return false;
-  }
-}
-
 function* sessionInputs(file: TestFile, old: Subject): Generator<SeedInput, void, undefined> {
-  const { ir } = old;
   for (const session of file.sessions) {
-    const facts: { [name: string]: Json } = { ...session.facts?.value };
-    const scores: { alignment?: number; drift?: number } = { ...session.scores };
-    const history: HistoryEntry[] = [];
+    const playback = new SessionPlayback(old.ir, session);
     for (const step of session.steps) {
-      Object.assign(facts, step.facts?.value);
-      Object.assign(scores, step.scores);
-      const time = session.start + step.offsetMs;
-      const input: EvalInput = {
-        action: { tool: step.tool, args: step.args.value, time, identity: session.identity },
-        snapshot: {
-          ...(session.intent === null ? {} : { intent: session.intent }),
-          scores: { ...scores },
-          facts: { ...facts },
-          history: [...history],
-        },
-      };
+      const input = playback.input(step);
       yield { input, source: `${file.file}:${step.loc.line}` };
-      const decision = decide(old, input);
-      if (!released(step, decision)) continue;
-      const args = decision.modifications?.args ?? step.args.value;
-      const output = step.output;
-      const labels =
-        output?.kind === "labels"
-          ? [...new Set(output.labels)].sort()
-          : labelOutput(ir, step.tool, args, output?.text ?? "");
-      const target = actionTarget(ir, step.tool, args);
-      history.push({
-        tool: step.tool,
-        effect: ir.tools[step.tool]?.effect ?? "execute",
-        args,
-        ...(target === null ? {} : { target }),
-        time,
-        labels,
-      });
+      playback.settle(step, input, decide(old, input));
     }
   }
 }

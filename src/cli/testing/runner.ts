@@ -14,14 +14,14 @@
  *
  * @module
  */
-import type { EvalDecision, EvalInput, HistoryEntry, Json } from "../../ir/contract.ts";
+import type { EvalDecision } from "../../ir/contract.ts";
 import type { Ir } from "../../ir/types.ts";
 import { type Explanation, explain } from "../../eval/explain.ts";
-import { evaluate, labelOutput } from "../../eval/index.ts";
-import { actionTarget } from "../../eval/target.ts";
+import { evaluate } from "../../eval/index.ts";
 import type { PolicyCoverage } from "./coverage.ts";
+import { SessionPlayback } from "./playback.ts";
 import { compareDecision } from "./expect.ts";
-import type { Expectation, JsonObject, Session, Step, TestFile } from "./model.ts";
+import type { Expectation, JsonObject, Session, TestFile } from "./model.ts";
 
 export interface StepResult {
   readonly index: number;
@@ -70,48 +70,16 @@ export function sessionPassed(session: SessionResult): boolean {
   return session.steps.every(stepPassed);
 }
 
-function released(step: Step, decision: EvalDecision): boolean {
-  switch (decision.decision) {
-    case "ALLOW":
-    case "MODIFY":
-      return true;
-    case "STEP_UP":
-      return step.approve;
-    case "DEFER":
-      return step.resolve === "allow";
-    case "DENY":
-      return false;
-  }
-}
-
-function outputLabels(ir: Ir, step: Step, args: JsonObject): string[] {
-  const output = step.output;
-  if (output?.kind === "labels") return [...new Set(output.labels)].sort();
-  return labelOutput(ir, step.tool, args, output?.text ?? "");
-}
-
 function runSession(
   ir: Ir,
   regexSources: readonly (string | null)[],
   session: Session,
   coverage: PolicyCoverage | null,
 ): SessionResult {
-  const facts: { [name: string]: Json } = { ...session.facts?.value };
-  const scores: { alignment?: number; drift?: number } = { ...session.scores };
-  const history: HistoryEntry[] = [];
+  const playback = new SessionPlayback(ir, session);
   const steps = session.steps.map((step): StepResult => {
-    Object.assign(facts, step.facts?.value);
-    Object.assign(scores, step.scores);
-    const time = session.start + step.offsetMs;
-    const input: EvalInput = {
-      action: { tool: step.tool, args: step.args.value, time, identity: session.identity },
-      snapshot: {
-        ...(session.intent === null ? {} : { intent: session.intent }),
-        scores: { ...scores },
-        facts: { ...facts },
-        history: [...history],
-      },
-    };
+    const input = playback.input(step);
+    const time = input.action.time;
     const base = {
       index: step.index,
       name: step.name,
@@ -132,20 +100,7 @@ function runSession(
     }
     const durationMs = performance.now() - started;
     coverage?.record(input, decision);
-    let labels: string[] | null = null;
-    if (released(step, decision)) {
-      const args = decision.modifications?.args ?? step.args.value;
-      labels = outputLabels(ir, step, args);
-      const target = actionTarget(ir, step.tool, args);
-      history.push({
-        tool: step.tool,
-        effect: ir.tools[step.tool]?.effect ?? "execute",
-        args,
-        ...(target === null ? {} : { target }),
-        time,
-        labels,
-      });
-    }
+    const labels = playback.settle(step, input, decision);
     const mismatches = compareDecision(step.expect, decision);
     const explanation = mismatches.length === 0 ? null : explain(ir, input, decision, { regexSources });
     return { ...base, decision, mismatches, error: null, labels, explanation, durationMs };
