@@ -10,7 +10,7 @@ import { TraceWriter } from "../../src/cli/trace/index.ts";
 import { compileText } from "../../src/compiler.ts";
 import { evaluate } from "../../src/eval/index.ts";
 import type { EvalDecision, EvalInput, HistoryEntry, Json } from "../../src/ir/contract.ts";
-import { permissionsEnforced, ROOT, run, workspace } from "./run.ts";
+import { cliEntry, permissionsEnforced, run, workspace } from "./run.ts";
 
 const POLICY = `policy payments version "1"
 
@@ -244,16 +244,12 @@ describe("aarmc replay", () => {
 
   it("reads the trace from standard input with -", () => {
     const dir = workspace({ "policy.aarm": POLICY });
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, "dist", "cli", "aarmc.js"), "replay", "policy.aarm", "-"],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH, NO_COLOR: "1" },
-        input: record(POLICY),
-        encoding: "utf8",
-      },
-    );
+    const r = spawnSync(process.execPath, [cliEntry("aarmc"), "replay", "policy.aarm", "-"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, NO_COLOR: "1" },
+      input: record(POLICY),
+      encoding: "utf8",
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("4 decision points in 1 session");
   });

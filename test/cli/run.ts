@@ -16,14 +16,26 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/**
+ * The built output the tests run: dist/, or the folder `AARM_DIST` names
+ * (relative to the repository root) when a build was made elsewhere.
+ */
+export const DIST = join(ROOT, process.env.AARM_DIST ?? "dist");
+
+/** The entry file of a built command-line program, for tests that spawn it themselves. */
+export function cliEntry(bin: "aarmc" | "aarm"): string {
+  const entry = join(DIST, "cli", `${bin}.js`);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" before the CLI tests`);
+  return entry;
+}
+
 /** Runs `aarmc` or `aarm` from dist/ with the given arguments in `cwd`. */
 export function run(
   bin: "aarmc" | "aarm",
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {},
 ): RunResult {
-  const entry = join(ROOT, "dist", "cli", `${bin}.js`);
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" before the CLI tests`);
+  const entry = cliEntry(bin);
   // Root reads every file whatever its mode; to exercise permission errors, run as `nobody`.
   const drop = options.unprivileged === true && process.getuid?.() === 0;
   const [command, argv] = drop
@@ -54,6 +66,6 @@ export function workspace(files: Record<string, string>): string {
  */
 export function permissionsEnforced(): boolean {
   if (process.getuid?.() !== 0) return true;
-  const entry = join(ROOT, "dist", "cli", "aarmc.js");
+  const entry = cliEntry("aarmc");
   return spawnSync("runuser", ["-u", "nobody", "--", "test", "-r", entry]).status === 0;
 }
