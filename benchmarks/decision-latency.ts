@@ -1,7 +1,8 @@
 /**
- * Decision latency of the IR evaluator as the policy grows: policies of
- * 10, 100, 1,000 and 10,000 rules on distinct tools (plus tool-agnostic
- * rules), each decision for a random tool with a realistic snapshot.
+ * B1: decision latency as the policy grows, for the IR evaluator and for the
+ * generated standalone module: policies of 10, 100, 1,000 and 10,000 rules on
+ * distinct tools (plus tool-agnostic rules), each decision for a random tool
+ * with a realistic snapshot.
  *
  * All policies are measured in one process, in interleaved rounds (the
  * machine is shared, so load drifts; interleaving spreads it evenly over the
@@ -16,11 +17,13 @@
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
-import { compileText } from "../src/compiler.ts";
+import { pathToFileURL } from "node:url";
+import { compileText, generateModule } from "../src/compiler.ts";
 import { type EvalInput, evaluate, type Ir } from "../src/eval/index.ts";
 import { batchSamples, bytesPerCall, clockOverheadNs, quantile, singleSamples, sink } from "./lib/measure.ts";
+import { fmtNs, machine, machineLine, printTable, writeResults } from "./lib/report.ts";
 import { inputPool, policySources } from "./lib/workload.ts";
 
 const quick = process.argv.includes("--quick");
@@ -39,8 +42,12 @@ const ALLOC_CALLS = 64;
 /** The targets of the issue, at 10,000 rules. */
 const TARGETS = { p50Ns: 1_000, p99Ns: 5_000, growth: 1.5 };
 
+/** Which evaluator decides: the IR interpreter of `aarm/eval`, or the module generated from the IR. */
+type Engine = "ir" | "module";
+
 interface Subject {
   readonly rules: number;
+  readonly engine: Engine;
   readonly ir: Ir;
   readonly compileMs: number;
   readonly pool: readonly EvalInput[];
@@ -51,7 +58,9 @@ interface Subject {
   readonly roundP50: number[];
 }
 
-function subjectOf(rules: number): Subject {
+type ModuleEvaluate = (input: EvalInput) => ReturnType<typeof evaluate>;
+
+async function subjectsOf(rules: number): Promise<Subject[]> {
   const sources = policySources(rules);
   const t0 = performance.now();
   const { ir, diagnostics } = compileText(sources.root, sources.files);
@@ -59,8 +68,26 @@ function subjectOf(rules: number): Subject {
   if (ir === null) throw new Error(`policy of ${rules} rules does not compile: ${diagnostics[0]?.message}`);
   const pool = inputPool(rules, POOL, rules);
   const mask = POOL - 1;
-  const run = (k: number): number => evaluate(ir, pool[k & mask] as EvalInput).rules.length;
-  return { rules, ir, compileMs, pool, run, batches: [], singles: [], roundP50: [] };
+  const dir = join(import.meta.dirname, "results", "tmp");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `generated-${rules}.mjs`);
+  writeFileSync(file, generateModule(ir));
+  const generated = (await import(pathToFileURL(file).href)) as { evaluate: ModuleEvaluate };
+  const runs: Record<Engine, (k: number) => number> = {
+    ir: (k) => evaluate(ir, pool[k & mask] as EvalInput).rules.length,
+    module: (k) => generated.evaluate(pool[k & mask] as EvalInput).rules.length,
+  };
+  return (["ir", "module"] as const).map((engine) => ({
+    rules,
+    engine,
+    ir,
+    compileMs,
+    pool,
+    run: runs[engine],
+    batches: [],
+    singles: [],
+    roundP50: [],
+  }));
 }
 
 function decisionMix(subject: Subject): Record<string, number> {
@@ -72,14 +99,12 @@ function decisionMix(subject: Subject): Record<string, number> {
   return mix;
 }
 
-function fmt(ns: number): string {
-  return ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${Math.round(ns)} ns`;
-}
-
-const loadStart = loadavg();
+const startMachine = machine();
 console.log(`decision-latency${quick ? " (quick)" : ""}: compiling ${SIZES.join(", ")} rules…`);
-const subjects = SIZES.map(subjectOf);
-for (const s of subjects) console.log(`  ${s.rules} rules: compiled in ${Math.round(s.compileMs)} ms`);
+const subjects: Subject[] = [];
+for (const rules of SIZES) subjects.push(...(await subjectsOf(rules)));
+for (const s of subjects)
+  if (s.engine === "ir") console.log(`  ${s.rules} rules: compiled in ${Math.round(s.compileMs)} ms`);
 
 for (let pass = 0; pass < WARMUP_PASSES; pass++) {
   for (const s of subjects) for (let k = 0; k < POOL; k++) sink.value += s.run(k);
@@ -101,6 +126,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const rows = subjects.map((s) => ({
   rules: s.rules,
+  engine: s.engine,
   tools: Object.keys(s.ir.tools).length,
   exprs: s.ir.exprs.length,
   compileMs: Math.round(s.compileMs),
@@ -121,66 +147,62 @@ function pairedRatio(a: Subject, b: Subject): number {
   );
 }
 
-const base = subjects.find((s) => s.rules === BASELINE) as Subject;
-const smallest = subjects[0] as Subject;
-const largest = subjects[subjects.length - 1] as Subject;
-const ratio = pairedRatio(largest, base);
-const growth = pairedRatio(largest, smallest);
-const top = rows[rows.length - 1];
-
-console.log(
-  `\nnode ${process.version}, ${availableParallelism()} cpus (${cpus()[0]?.model ?? "unknown"}), ` +
-    `load ${loadStart.map((l) => l.toFixed(2)).join(" ")} → ${loadEnd.map((l) => l.toFixed(2)).join(" ")}`,
-);
-console.log(`clock read overhead (included in single samples): ${clockNs} ns\n`);
-console.log(
-  [
-    "rules".padStart(6),
-    "exprs".padStart(6),
-    "compile".padStart(9),
-    "p50".padStart(9),
-    "p50 single".padStart(11),
-    "p99".padStart(9),
-    "p99.9".padStart(9),
-    "B/decision".padStart(11),
-  ].join(" "),
-);
-for (const r of rows) {
-  console.log(
-    [
-      String(r.rules).padStart(6),
-      String(r.exprs).padStart(6),
-      `${r.compileMs} ms`.padStart(9),
-      fmt(r.p50Ns).padStart(9),
-      fmt(r.p50SingleNs).padStart(11),
-      fmt(r.p99Ns).padStart(9),
-      fmt(r.p999Ns).padStart(9),
-      String(r.bytesPerDecision).padStart(11),
-    ].join(" "),
-  );
-}
-console.log(
-  `\np50(${largest.rules} rules) / p50(${BASELINE} rules), median of ${ROUNDS} paired rounds: ${ratio.toFixed(3)}`,
-);
-console.log(`p50(${largest.rules} rules) / p50(${smallest.rules} rules), likewise: ${growth.toFixed(3)}`);
-if (top !== undefined && top.rules === 10_000) {
-  console.log(
-    `targets at 10,000 rules: p50 ${fmt(top.p50Ns)} (≤ ${fmt(TARGETS.p50Ns)}), ` +
-      `p99 ${fmt(top.p99Ns)} (≤ ${fmt(TARGETS.p99Ns)}), ×${growth.toFixed(2)} of 10 rules (≤ ×${TARGETS.growth})`,
-  );
-}
-
-const results = {
-  benchmark: "decision-latency",
-  date: new Date().toISOString(),
-  quick,
-  machine: {
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? null,
-    node: process.version,
-    loadavgStart: loadStart,
-    loadavgEnd: loadEnd,
+const ENGINES = ["ir", "module"] as const;
+const of = (engine: Engine, rules: number): Subject =>
+  subjects.find((s) => s.engine === engine && s.rules === rules) as Subject;
+const smallest = SIZES[0] as number;
+const largest = SIZES[SIZES.length - 1] as number;
+const ratios = ENGINES.flatMap((engine) => [
+  {
+    engine,
+    numerator: largest,
+    denominator: BASELINE,
+    p50Ratio: pairedRatio(of(engine, largest), of(engine, BASELINE)),
   },
+  {
+    engine,
+    numerator: largest,
+    denominator: smallest,
+    p50Ratio: pairedRatio(of(engine, largest), of(engine, smallest)),
+  },
+]);
+
+console.log(`\n${machineLine()} → ${loadEnd.map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`clock read overhead (included in single samples): ${clockNs} ns\n`);
+printTable(
+  ["rules", "engine", "exprs", "compile", "p50", "p50 single", "p99", "p99.9", "B/decision"],
+  rows.map((r) => [
+    String(r.rules),
+    r.engine,
+    String(r.exprs),
+    `${r.compileMs} ms`,
+    fmtNs(r.p50Ns),
+    fmtNs(r.p50SingleNs),
+    fmtNs(r.p99Ns),
+    fmtNs(r.p999Ns),
+    String(r.bytesPerDecision),
+  ]),
+);
+console.log("");
+for (const r of ratios)
+  console.log(
+    `${r.engine}: p50(${r.numerator} rules) / p50(${r.denominator} rules), median of ${ROUNDS} paired rounds: ${r.p50Ratio.toFixed(3)}`,
+  );
+if (largest === 10_000) {
+  for (const engine of ENGINES) {
+    const top = rows.find((r) => r.engine === engine && r.rules === largest);
+    const growth =
+      ratios.find((r) => r.engine === engine && r.denominator === smallest)?.p50Ratio ?? Number.NaN;
+    if (top === undefined) continue;
+    console.log(
+      `${engine} targets at 10,000 rules: p50 ${fmtNs(top.p50Ns)} (≤ ${fmtNs(TARGETS.p50Ns)}), ` +
+        `p99 ${fmtNs(top.p99Ns)} (≤ ${fmtNs(TARGETS.p99Ns)}), ×${growth.toFixed(2)} of 10 rules (≤ ×${TARGETS.growth})`,
+    );
+  }
+}
+
+writeResults("decision-latency", quick, {
+  machine: { ...startMachine, loadavgEnd: loadEnd },
   method: {
     pool: POOL,
     rounds: ROUNDS,
@@ -191,15 +213,7 @@ const results = {
     clockOverheadNs: clockNs,
   },
   sizes: rows,
-  ratios: [
-    { numerator: largest.rules, denominator: BASELINE, p50Ratio: ratio },
-    { numerator: largest.rules, denominator: smallest.rules, p50Ratio: growth },
-  ],
+  ratios,
   targets: TARGETS,
-};
-// A smoke run must not overwrite the committed numbers: it writes under the ignored `tmp/`.
-const dir = join(import.meta.dirname, "results", ...(quick ? ["tmp"] : []));
-mkdirSync(dir, { recursive: true });
-const file = join(dir, "decision-latency.json");
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nwrote ${file} (sink ${sink.value % 10})`);
+});
+console.log(`(sink ${sink.value % 10})`);

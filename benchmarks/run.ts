@@ -1,7 +1,8 @@
 /**
  * Runs every benchmark program in turn, each in its own Node process (so one
  * program's JIT state and heap do not colour the next), passing `--quick`
- * through. Exits non-zero if any program fails; there are no thresholds.
+ * through, then draws the charts. Exits non-zero if any program fails; there
+ * are no thresholds.
  *
  * Usage: node benchmarks/run.ts [--quick]   (npm run bench [-- --quick])
  *
@@ -10,7 +11,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-const PROGRAMS = ["decision-latency.ts"];
+const PROGRAMS = ["decision-latency.ts", "comparison.ts", "pipeline.ts", "compile.ts"];
 
 const flags = process.argv.slice(2).filter((arg) => arg === "--quick");
 let failed = 0;
@@ -23,4 +24,9 @@ for (const program of PROGRAMS) {
     failed++;
   }
 }
+// Charts from whatever results exist, the failed programs' earlier ones included.
+const charts = spawnSync(process.execPath, [join(import.meta.dirname, "charts.ts"), ...flags], {
+  stdio: "inherit",
+});
+if (charts.status !== 0) failed++;
 process.exit(failed > 0 ? 1 : 0);
