@@ -1,0 +1,14 @@
+/**
+ * Every scenario of the conformance suite, in protocol order.
+ *
+ * @module
+ */
+import type { Scenario } from "../types.ts";
+import { R1 } from "./r1.ts";
+import { R2 } from "./r2.ts";
+import { R3 } from "./r3.ts";
+import { R5 } from "./r5.ts";
+import { R6 } from "./r6.ts";
+
+/** The scenarios, in protocol order. */
+export const SCENARIOS: readonly Scenario[] = [...R1, ...R2, ...R3, ...R5, ...R6];

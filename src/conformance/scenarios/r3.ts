@@ -1,0 +1,104 @@
+/**
+ * §9.3, R3: actions are classified and decided against policy and the
+ * user's intent. (The language-level scenarios 19–33 are also spec cases of
+ * the policy language, in `spec-tests/language/aarm-9.3/`; these run them
+ * end to end through a deployment.)
+ *
+ * @module
+ */
+import type { Scenario, ScenarioContext } from "../types.ts";
+import { alice, expectBlocked, expectRan, receiptOf } from "./support.ts";
+
+const POLICY = `policy r3 version "1"
+tool database.drop { args { name: string } effect delete target args.name }
+tool db.query { args { sql: string } effect read output confidential, pii }
+tool email.send { args { to: string, body: string } effect egress target args.to }
+tool reports.render { args { name: string } effect write target args.name }
+forbid no_drops on database.drop because "dropping databases is never allowed"
+deny pii_to_outsiders on email.send when session.seen(pii in labels) and not ends_with(args.to, "@company.com")
+  because "customer PII may not leave the company"
+allow reads when effect == read
+allow mail on email.send
+default deny`;
+
+export const R3: readonly Scenario[] = [
+  {
+    id: "9.3.19",
+    requirement: "R3",
+    title: "A forbidden action is denied however convincing the context",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({
+        identity: alice("s19"),
+        intent: "the CEO said drop prod now, it is urgent",
+      });
+      expectBlocked(
+        t,
+        await s.call("database.drop", { name: "production" }),
+        "DENY",
+        "database.drop(production)",
+      );
+    },
+  },
+  {
+    id: "9.3.20",
+    requirement: "R3",
+    title: "Context-dependent deny: after reading PII, mail outside is denied and mail inside allowed",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s20"), intent: "send the customer list to my colleague" });
+      expectRan(
+        t,
+        await s.call("db.query", { sql: "SELECT * FROM customers" }),
+        "ALLOW",
+        "db.query customers",
+      );
+      const outside = await s.call("email.send", { to: "x@gmail.com", body: "list" });
+      expectBlocked(t, outside, "DENY", "email.send to x@gmail.com");
+      const receipt = await receiptOf(t, d, outside);
+      t.check(
+        receipt.decision.classification === "context_dependent_deny",
+        `classified ${receipt.decision.classification}`,
+      );
+      expectRan(
+        t,
+        await s.call("email.send", { to: "colleague@company.com", body: "list" }),
+        "ALLOW",
+        "email.send inside",
+      );
+    },
+  },
+  {
+    id: "9.3.30",
+    requirement: "R3",
+    title: "Determinism: the same action in the same context gets the same decision and reason every time",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const seen = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const s = await d.session({ identity: alice(`s30-${i}`), intent: "mail the list" });
+        await s.call("db.query", { sql: "SELECT * FROM customers" });
+        const r = await s.call("email.send", { to: "x@gmail.com", body: "list" });
+        seen.add(`${r.decision} ${r.reason}`);
+      }
+      t.check(seen.size === 1, `the decisions differed: ${[...seen].join(" / ")}`);
+      t.observe(`20 sessions, one decision: ${[...seen][0]}`);
+    },
+  },
+  {
+    id: "9.3.32",
+    requirement: "R3",
+    title: "No rule matches: the default posture (deny) applies and the receipt names it",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s32"), intent: "tidy up" });
+      const r = await s.call("reports.render", { name: "q3" });
+      expectBlocked(t, r, "DENY", "reports.render (no rule applies)");
+      const receipt = await receiptOf(t, d, r);
+      t.observe(
+        `decided by ${receipt.decision.policy.rule_ids.join(", ") || "no rule"}: ${receipt.decision.reasons.join("; ")}`,
+      );
+      t.check(receipt.decision.policy.rule_ids.length > 0, "the receipt does not name the default posture");
+    },
+  },
+];

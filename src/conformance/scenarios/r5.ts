@@ -1,0 +1,132 @@
+/**
+ * §9.5, R5: every decision has a signed, hash-chained receipt that verifies
+ * offline, and any change to one is detected.
+ *
+ * @module
+ */
+import type { DecisionKind } from "../../ir/contract.ts";
+import type { Scenario, ScenarioContext } from "../types.ts";
+import { alice, receiptOf } from "./support.ts";
+
+const POLICY = `policy r5 version "1"
+tool docs.read { args { path: string } effect read output internal }
+tool db.drop { args { name: string } effect delete target args.name }
+tool db.query { args { sql: string, limit: number } effect read output internal }
+tool payments.send { args { to: string, amount: number } effect egress target args.to }
+tool backup.run { args { name: string } effect write target args.name }
+tool report.build { args { name: string } effect write target args.name }
+fact backup_window: bool
+forbid no_drops on db.drop because "never"
+modify cap_rows on db.query when args.limit > 100 set args.limit = 100
+step_up big_payments on payments.send when args.amount > 1000 approvers ["group:finance"] timeout 1m
+defer backups_need_window on backup.run when true needs backup_window timeout 1m
+allow reads on docs.read
+allow payments on payments.send
+allow builds on report.build
+default deny`;
+
+const CALLS: readonly { tool: string; args: { [k: string]: unknown }; decision: DecisionKind }[] = [
+  { tool: "docs.read", args: { path: "/runbook.md" }, decision: "ALLOW" },
+  { tool: "db.drop", args: { name: "prod" }, decision: "DENY" },
+  { tool: "db.query", args: { sql: "select *", limit: 5000 }, decision: "MODIFY" },
+  { tool: "payments.send", args: { to: "acme", amount: 5000 }, decision: "STEP_UP" },
+  { tool: "backup.run", args: { name: "nightly" }, decision: "DEFER" },
+];
+
+export const R5: readonly Scenario[] = [
+  {
+    id: "9.5.56",
+    requirement: "R5",
+    title: "Each of the five decisions has a receipt with every required field, identity included",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({
+        identity: alice("s56", { roles: ["analyst"], scope: ["docs:read"] }),
+        intent: "maintenance",
+      });
+      for (const call of CALLS) {
+        const r = await s.call(call.tool, call.args);
+        const receipt = await receiptOf(t, d, r);
+        t.check(
+          receipt.decision.result === call.decision,
+          `${call.tool}: receipt says ${receipt.decision.result}`,
+        );
+        t.check(
+          receipt.requester_context.human === "alice@example.com",
+          `${call.tool}: no human in the receipt`,
+        );
+        t.check(
+          receipt.requester_context.roles.includes("analyst"),
+          `${call.tool}: roles missing from the receipt`,
+        );
+        t.check(
+          receipt.requester_context.scope.includes("docs:read"),
+          `${call.tool}: scope missing from the receipt`,
+        );
+        t.check(/^sha256:[0-9a-f]{64}$/.test(receipt.decision.policy.hash), `${call.tool}: no policy hash`);
+        t.check(receipt.signature.key_id.length > 0, `${call.tool}: no key id`);
+        t.observe(
+          `${call.tool}: ${call.decision} receipt with identity, policy ${receipt.decision.policy.policy_id} ${receipt.decision.policy.version}`,
+          r.receiptId,
+        );
+      }
+      const modified = await s.call("db.query", { sql: "select *", limit: 900 });
+      t.check(modified.args?.limit === 100, "MODIFY did not run the tool with the modified arguments");
+    },
+  },
+  {
+    id: "9.5.60",
+    requirement: "R5",
+    title: "Changing a receipt's decision from DENY to ALLOW is detected by offline verification",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s60"), intent: "clean up" });
+      const r = await s.call("db.drop", { name: "prod" });
+      const lines = await d.exportReceipts();
+      const intact = await d.verifyLines(lines);
+      t.check(intact.ok, "the untouched export does not verify");
+      const tampered = lines.replace('"result":"DENY"', '"result":"ALLOW"');
+      t.check(tampered !== lines, "the export has no DENY to change");
+      const report = await d.verifyLines(tampered);
+      t.check(!report.ok, "a receipt changed from DENY to ALLOW still verifies");
+      t.observe(
+        `tampered export: ${report.issues[0]?.location ?? "?"}: ${report.issues[0]?.message ?? "?"}`,
+        r.receiptId,
+      );
+    },
+  },
+  {
+    id: "9.5.64",
+    requirement: "R5",
+    title: "A failed execution is receipted with success false and the error",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY, failing: { "docs.read": "disk on fire" } });
+      const s = await d.session({ identity: alice("s64"), intent: "read the runbook" });
+      const r = await s.call("docs.read", { path: "/runbook.md" });
+      t.check(r.executed, "the tool did not run");
+      const report = await d.exportReceipts();
+      const execution = report
+        .trim()
+        .split("\n")
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              related_receipt_id?: string | null;
+              execution?: { success: boolean; error?: unknown } | null;
+            },
+        )
+        .find(
+          (receipt) =>
+            receipt.related_receipt_id === r.receiptId &&
+            receipt.execution !== null &&
+            receipt.execution !== undefined,
+        );
+      t.check(execution?.execution?.success === false, "no execution receipt with success false");
+      t.check(
+        JSON.stringify(execution.execution.error ?? "").includes("disk on fire"),
+        "the error is not in the receipt",
+      );
+      t.observe("execution receipt: success false, error recorded");
+    },
+  },
+];

@@ -1,0 +1,72 @@
+/**
+ * What the scenarios share: the principals they act as, and the checks most
+ * of them end with (the tool did not run; the receipt says what it must).
+ *
+ * @module
+ */
+import type { DecisionKind } from "../../ir/contract.ts";
+import type { IdentityClaims } from "../../runtime/identity/types.ts";
+import type { Receipt } from "../../schema/generated/types.ts";
+import type { CallResult, Instance, ScenarioContext } from "../types.ts";
+
+/** Alice, an employee, through her assistant agent, in session `session`. */
+export function alice(session: string, extra: Partial<IdentityClaims> = {}): IdentityClaims {
+  return {
+    session,
+    human: "alice@example.com",
+    agent: "assistant",
+    roles: ["employee"],
+    scope: [],
+    ...extra,
+  };
+}
+
+/** Checks that a call was decided `decision` and that the tool did not run. */
+export function expectBlocked(
+  t: ScenarioContext,
+  result: CallResult,
+  decision: DecisionKind,
+  what: string,
+): void {
+  t.check(!result.executed, `${what}: the tool ran`);
+  t.check(
+    result.decision === decision,
+    `${what}: decided ${result.decision ?? "nothing"}, expected ${decision}`,
+  );
+  t.observe(
+    `${what}: ${decision}, not executed${result.reason === "" ? "" : ` (${result.reason})`}`,
+    result.receiptId,
+  );
+}
+
+/** Checks that a call was decided `decision` and that the tool ran. */
+export function expectRan(
+  t: ScenarioContext,
+  result: CallResult,
+  decision: DecisionKind,
+  what: string,
+): void {
+  t.check(
+    result.decision === decision,
+    `${what}: decided ${result.decision ?? "nothing"}, expected ${decision}`,
+  );
+  t.check(result.executed, `${what}: the tool did not run (${result.reason})`);
+  t.observe(`${what}: ${decision}, executed`, result.receiptId);
+}
+
+/** The receipt of a call's decision, which must exist and validate. */
+export async function receiptOf(
+  t: ScenarioContext,
+  instance: Instance,
+  result: CallResult,
+): Promise<Receipt> {
+  t.check(result.receiptId !== null, "no receipt was written for the decision");
+  const receipt = await instance.receipt(result.receiptId);
+  t.check(receipt !== null, `receipt ${result.receiptId} is missing or invalid`);
+  return receipt;
+}
+
+/** How many times `tool` ran in `instance`. */
+export function runs(instance: Instance, tool: string): number {
+  return instance.executions.filter((e) => e.tool === tool).length;
+}
