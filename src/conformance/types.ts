@@ -56,7 +56,8 @@ export interface Setup {
 /** How a session is started: who acts, and the user's original request if there is one. */
 export interface SessionStart {
   readonly identity: IdentityClaims;
-  readonly intent?: string;
+  /** The request's text, or its text with the tools it declared in scope. */
+  readonly intent?: string | { readonly text: string; readonly scope: readonly string[] };
 }
 
 /** What became of one tool call. */

@@ -9,6 +9,7 @@ import { R2 } from "./r2.ts";
 import { R3 } from "./r3.ts";
 import { R5 } from "./r5.ts";
 import { R6 } from "./r6.ts";
+import { THREATS } from "./threats.ts";
 
 /** The scenarios, in protocol order. */
-export const SCENARIOS: readonly Scenario[] = [...R1, ...R2, ...R3, ...R5, ...R6];
+export const SCENARIOS: readonly Scenario[] = [...R1, ...R2, ...R3, ...R5, ...R6, ...THREATS];

@@ -46,11 +46,12 @@ export function expectRan(
   decision: DecisionKind,
   what: string,
 ): void {
+  const why = result.reason === "" ? "" : ` (${result.reason})`;
   t.check(
     result.decision === decision,
-    `${what}: decided ${result.decision ?? "nothing"}, expected ${decision}`,
+    `${what}: decided ${result.decision ?? "nothing"}, expected ${decision}${why}`,
   );
-  t.check(result.executed, `${what}: the tool did not run (${result.reason})`);
+  t.check(result.executed, `${what}: the tool did not run${why}`);
   t.observe(`${what}: ${decision}, executed`, result.receiptId);
 }
 
