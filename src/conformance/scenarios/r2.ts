@@ -5,7 +5,7 @@
  * @module
  */
 import type { Scenario, ScenarioContext } from "../types.ts";
-import { alice, expectBlocked, expectRan } from "./support.ts";
+import { alice, expectBlocked, expectRan, receiptOf } from "./support.ts";
 
 const POLICY = `policy r2 version "1"
 tool crm.lookup { args { customer_id: string } effect read output confidential }
@@ -23,6 +23,32 @@ allow mail on email.send
 default deny`;
 
 export const R2: readonly Scenario[] = [
+  {
+    id: "9.2.11",
+    requirement: "R2",
+    title: "At the fifth action the decision's context holds the four prior actions and the original request",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({
+        identity: alice("c"),
+        intent: "look up four customers and cancel their orders",
+      });
+      for (let i = 1; i <= 4; i++) await s.call("crm.lookup", { customer_id: `c-${i}` });
+      const fifth = await s.call("orders.cancel", { order_id: "o-1" });
+      const receipt = await receiptOf(t, d, fifth);
+      const summary = receipt.context.snapshot_summary;
+      t.check(
+        summary.prior_actions.length === 4,
+        `the context summary holds ${summary.prior_actions.length} prior actions`,
+      );
+      t.check(summary.intent_hash !== null, "the original request is not part of the decision's context");
+      t.check(receipt.context.context_log_seq > 0, "the receipt does not give the context log position");
+      t.observe(
+        `fifth action decided with 4 prior actions, request hash ${summary.intent_hash}, context ${receipt.context.context_hash}`,
+        fifth.receiptId,
+      );
+    },
+  },
   {
     id: "9.2.12",
     requirement: "R2",
@@ -73,6 +99,23 @@ export const R2: readonly Scenario[] = [
         await b.call("email.send", { to: "x@gmail.com", body: "hi" }),
         "ALLOW",
         "session B: email.send",
+      );
+    },
+  },
+  {
+    id: "9.2.17",
+    requirement: "R2",
+    title: "An ended session keeps its context for forensics and refuses further actions",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("ended"), intent: "look up a customer" });
+      expectRan(t, await s.call("crm.lookup", { customer_id: "c-9" }), "ALLOW", "crm.lookup");
+      await s.end();
+      const after = await s.call("crm.lookup", { customer_id: "c-9" });
+      t.check(!after.executed, "a call after the session ended ran");
+      t.observe(
+        `after the end: ${after.decision ?? "refused"}, not executed (${after.reason})`,
+        after.receiptId,
       );
     },
   },

@@ -14,6 +14,19 @@ tool database.drop { args { name: string } effect delete target args.name }
 tool db.query { args { sql: string } effect read output confidential, pii }
 tool email.send { args { to: string, body: string } effect egress target args.to }
 tool reports.render { args { name: string } effect write target args.name }
+tool payments.send { args { to: string, amount: number } effect egress target args.to }
+tool db.read { args { sql: string, limit: number } effect read output internal }
+tool deploy.run { args { service: string } effect execute target args.service }
+fact maintenance_window: bool
+const blocked_payees = {"c2.evil.test"}
+deny blocked_payee on payments.send when args.to in blocked_payees because "the payee is blocklisted"
+deny bad_amount on payments.send when args.amount <= 0 or args.amount > 10000 because "amount out of range"
+modify analyst_cap on db.read when args.limit > 1000 set args.limit = 1000
+modify pii_cap on db.read when args.sql matches /(?i)customers/ set args.limit = 10
+defer deploy_in_window on deploy.run when not maintenance_window needs maintenance_window timeout 1m
+allow deploys on deploy.run
+allow admins_drop on database.drop when "admin" in identity.roles
+allow pay on payments.send
 forbid no_drops on database.drop because "dropping databases is never allowed"
 deny pii_to_outsiders on email.send when session.seen(pii in labels) and not ends_with(args.to, "@company.com")
   because "customer PII may not leave the company"
@@ -22,6 +35,79 @@ allow mail on email.send
 default deny`;
 
 export const R3: readonly Scenario[] = [
+  {
+    id: "9.3.26",
+    requirement: "R3",
+    title: "A rule that needs an unpopulated fact DEFERs, with the trigger recorded",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s26"), intent: "deploy the billing service" });
+      const r = await s.call("deploy.run", { service: "billing" });
+      expectBlocked(t, r, "DEFER", "deploy.run without the maintenance window fact");
+      const receipt = await receiptOf(t, d, r);
+      t.check(
+        receipt.decision.deferral_trigger !== undefined && receipt.decision.deferral_trigger !== null,
+        "no deferral trigger in the receipt",
+      );
+      t.observe(`deferral trigger: ${JSON.stringify(receipt.decision.deferral_trigger)}`);
+    },
+  },
+  {
+    id: "9.3.27",
+    requirement: "R3",
+    title: "Two rules of the same kind that disagree DEFER, with the conflict recorded",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s27"), intent: "pull the customer table" });
+      const r = await s.call("db.read", { sql: "select * from customers", limit: 5000 });
+      expectBlocked(t, r, "DEFER", "db.read with two conflicting caps");
+      const receipt = await receiptOf(t, d, r);
+      t.check(receipt.decision.policy.rule_ids.length === 2, "the conflicting rules are not both named");
+      t.observe(`conflict: ${receipt.decision.reasons.join("; ")}`);
+    },
+  },
+  {
+    id: "9.3.29",
+    requirement: "R3",
+    title:
+      "Parameter validation: a wrong type, an out-of-range value and a blocklisted value are denied with specific reasons",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s29"), intent: "pay the supplier" });
+      const wrongType = await s.call("payments.send", { to: "acme.test", amount: "ten" });
+      expectBlocked(t, wrongType, "DENY", 'amount "ten"');
+      const range = await s.call("payments.send", { to: "acme.test", amount: -1 });
+      expectBlocked(t, range, "DENY", "amount -1");
+      t.check(range.reason.includes("out of range"), `reason: ${range.reason}`);
+      const blocked = await s.call("payments.send", { to: "c2.evil.test", amount: 10 });
+      expectBlocked(t, blocked, "DENY", "payee c2.evil.test");
+      t.check(blocked.reason.includes("blocklisted"), `reason: ${blocked.reason}`);
+      expectRan(
+        t,
+        await s.call("payments.send", { to: "acme.test", amount: 10 }),
+        "ALLOW",
+        "a valid payment",
+      );
+    },
+  },
+  {
+    id: "9.3.31",
+    requirement: "R3",
+    title: "Precedence: a forbidden rule beats an allow, however well the action fits the request",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({
+        identity: alice("s31", { roles: ["admin"] }),
+        intent: "drop the production database",
+      });
+      expectBlocked(
+        t,
+        await s.call("database.drop", { name: "production" }),
+        "DENY",
+        "database.drop(production)",
+      );
+    },
+  },
   {
     id: "9.3.19",
     requirement: "R3",
