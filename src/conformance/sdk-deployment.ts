@@ -13,12 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileText } from "../compiler.ts";
 import type { Json } from "../ir/contract.ts";
+import type { Ir } from "../ir/types.ts";
 import { Keyring } from "../runtime/crypto/keyring.ts";
 import { nodeBackend } from "../runtime/crypto/node.ts";
 import type { Signer } from "../runtime/crypto/signer.ts";
 import type { AllowHandle, DenyHandle, EnforcementHandle } from "../runtime/engine/types.ts";
 import { trustedLocalVerifier } from "../runtime/identity/local.ts";
 import { createRuntime } from "../runtime/runtime.ts";
+import { MemoryStore } from "../runtime/store/memory.ts";
 import { SqliteStore } from "../runtime/store/sqlite.ts";
 import type { Store } from "../runtime/store/types.ts";
 import { exportReceipts } from "../runtime/receipts/export.ts";
@@ -44,6 +46,17 @@ function faultyStore(store: Store, broken: () => boolean): Store {
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
+}
+
+/** The policy with every rule pointing at an expression that does not exist: evaluating throws. */
+function corrupted(ir: Ir): Ir {
+  const tools = Object.fromEntries(
+    Object.entries(ir.tools).map(([name, tool]) => [
+      name,
+      { ...tool, candidates: tool.candidates.map((c) => ({ ...c, cond: ir.exprs.length + 1_000_000 })) },
+    ]),
+  );
+  return { ...ir, tools };
 }
 
 /** A signer that cannot sign (a hardware module gone away). */
@@ -78,7 +91,7 @@ export function sdkDeployment(): Deployment {
   return {
     kind: "sdk",
     description: "runtime embedded in-process (createRuntime), SQLite store, local Ed25519 keyring",
-    faults: ["store", "signer"] satisfies Fault[],
+    faults: ["store", "signer", "evaluator", "policy"] satisfies Fault[],
     async start(setup: Setup): Promise<Instance> {
       const compiled = compileText(setup.policy);
       if (compiled.ir === null)
@@ -86,6 +99,20 @@ export function sdkDeployment(): Deployment {
           `the policy does not compile: ${compiled.diagnostics[0]?.message ?? "unknown error"}`,
         );
       const dir = mkdtempSync(join(tmpdir(), "aarm-conformance-"));
+      if (setup.fault === "policy") {
+        // The policy file is missing: the runtime refuses to start, so nothing can be called.
+        try {
+          createRuntime({
+            policy: { path: join(dir, "policy.aarm") },
+            store: new MemoryStore(),
+            keyring: Keyring.generate(nodeBackend, new Date()),
+            identity: { id: "unused", verify: () => Promise.reject(new Error("unreachable")) },
+          });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        throw new Error("the runtime started without a policy");
+      }
       const opened = SqliteStore.open(join(dir, "aarm.sqlite"));
       if (!opened.ok) throw new Error(opened.error.message);
       const verifier = trustedLocalVerifier();
@@ -95,7 +122,7 @@ export function sdkDeployment(): Deployment {
       const store = setup.fault === "store" ? faultyStore(opened.value, () => live) : opened.value;
       const signer = setup.fault === "signer" ? brokenSigner(keyring.signer) : keyring.signer;
       const runtime = createRuntime({
-        policy: { ir: compiled.ir },
+        policy: { ir: setup.fault === "evaluator" ? corrupted(compiled.ir) : compiled.ir },
         store,
         keyring: () => ({ signer: live ? signer : keyring.signer }),
         identity: verifier.value,

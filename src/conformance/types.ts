@@ -36,8 +36,12 @@ export type Requirement = keyof typeof REQUIREMENTS;
 /** The deployments the suite drives. */
 export type DeploymentKind = "sdk" | "gateway";
 
-/** Failures a deployment can be told to have, for the fail-closed scenarios. */
-export type Fault = "store" | "signer" | "evaluator";
+/**
+ * Failures a deployment can be told to have, for the fail-closed scenarios:
+ * the store or the signer stops working once a session is up; the evaluator
+ * throws on every decision; the policy cannot be loaded at all.
+ */
+export type Fault = "store" | "signer" | "evaluator" | "policy";
 
 /** What a deployment is started with. */
 export interface Setup {

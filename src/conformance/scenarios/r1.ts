@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ConformanceFailure } from "../run.ts";
 import type { Scenario, ScenarioContext } from "../types.ts";
 import { alice, expectBlocked, receiptOf, runs } from "./support.ts";
 
@@ -63,6 +64,22 @@ export const R1: readonly Scenario[] = [
     },
   },
   {
+    id: "9.1.3",
+    requirement: "R1",
+    title: "With no policy to decide by, nothing passes: the enforcement point does not start",
+    only: { kinds: ["sdk"], reason: "needs the policy made unavailable to the enforcement point's process" },
+    async run(t: ScenarioContext) {
+      try {
+        await t.start({ policy: POLICY, fault: "policy" });
+      } catch (caught) {
+        if (caught instanceof ConformanceFailure) throw caught;
+        t.observe(`start refused: ${caught instanceof Error ? caught.message : String(caught)}`);
+        return;
+      }
+      t.check(false, "the deployment started without a policy");
+    },
+  },
+  {
     id: "9.1.4",
     requirement: "R1",
     title: "The context store is down: the action is denied and does not run",
@@ -93,6 +110,26 @@ export const R1: readonly Scenario[] = [
       t.check(!result.executed && runs(d, "database.query") === 0, "the tool ran without a signed receipt");
       t.check(result.receiptId === null, "a receipt was written although the signer is down");
       t.observe(`database.query with the signer down: ${result.decision ?? "refused"}, not executed`);
+    },
+  },
+  {
+    id: "9.1.6",
+    requirement: "R1",
+    title: "The policy engine throws mid-evaluation: the action is denied, receipted, and does not run",
+    only: {
+      kinds: ["sdk"],
+      reason: "needs an evaluator failure injected into the enforcement point's process",
+    },
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY, fault: "evaluator" });
+      const s = await d.session({ identity: alice("s6"), intent: INTENT });
+      const result = await s.call("database.query", { sql: "select 1" });
+      expectBlocked(t, result, "DENY", "database.query with the evaluator failing");
+      const receipt = await receiptOf(t, d, result);
+      t.check(
+        receipt.decision.policy.rule_ids.includes("runtime:evaluator"),
+        "the receipt does not name the failure",
+      );
     },
   },
   {
