@@ -33,6 +33,43 @@ const CALLS: readonly { tool: string; args: { [k: string]: unknown }; decision: 
   { tool: "backup.run", args: { name: "nightly" }, decision: "DEFER" },
 ];
 
+/**
+ * A scenario that exports a session's receipts, checks the export verifies
+ * with the public keys alone, alters it as `tamper` does, and checks the
+ * alteration is detected.
+ */
+function tampering(id: string, title: string, tamper: (lines: string[]) => string[]): Scenario {
+  return {
+    id,
+    requirement: "R5",
+    title,
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice(`s${id}`), intent: "clean up the runbooks" });
+      await s.call("docs.read", { path: "/runbook.md" });
+      const denied = await s.call("db.drop", { name: "prod" });
+      await s.call("docs.read", { path: "/faq.md" });
+      const lines = (await d.exportReceipts()).trim().split("\n");
+      const intact = await d.verifyLines(`${lines.join("\n")}\n`);
+      t.check(intact.ok && intact.verified === lines.length, "the untouched export does not verify offline");
+      t.observe(`untouched export: ${intact.verified} receipts verified with the public key only`);
+      const altered = tamper(lines);
+      const report = await d.verifyLines(`${altered.join("\n")}\n`);
+      t.check(!report.ok, "the altered export still verifies");
+      const issue = report.issues[0];
+      t.observe(
+        `altered export rejected: ${issue?.reason ?? "?"} at ${issue?.location ?? "?"}: ${issue?.message ?? "?"}`,
+        denied.receiptId,
+      );
+    },
+  };
+}
+
+/** `lines` with the first occurrence of `from` in the line at `index` replaced by `to`. */
+function edit(lines: string[], index: number, from: string, to: string): string[] {
+  return lines.map((line, i) => (i === index ? line.replace(from, to) : line));
+}
+
 export const R5: readonly Scenario[] = [
   {
     id: "9.5.56",
@@ -74,6 +111,23 @@ export const R5: readonly Scenario[] = [
       t.check(modified.args?.limit === 100, "MODIFY did not run the tool with the modified arguments");
     },
   },
+  tampering(
+    "9.5.57",
+    "Receipts verify offline with only the published public key and key id; a changed byte does not",
+    (lines) => edit(lines, 0, "/runbook.md", "/runbook.mD"),
+  ),
+  tampering("9.5.58", "Changing one character of requester_context.human is detected", (lines) =>
+    edit(lines, 1, "alice@example.com", "alicf@example.com"),
+  ),
+  tampering("9.5.59", "Altering decision.policy.hash is detected", (lines) =>
+    lines.map((line, i) => (i === 1 ? line.replace(/"hash":"sha256:[0-9a-f]/, '"hash":"sha256:X') : line)),
+  ),
+  tampering("9.5.61", "A receipt without its signature, or with an unknown key id, is rejected", (lines) =>
+    edit(lines, 1, '"key_id":"', '"key_id":"unknown-'),
+  ),
+  tampering("9.5.65", "Deleting a receipt from the chain is detected", (lines) =>
+    lines.filter((_, i) => i !== 1),
+  ),
   {
     id: "9.5.60",
     requirement: "R5",
