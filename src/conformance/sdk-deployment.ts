@@ -126,6 +126,7 @@ export function sdkDeployment(): Deployment {
         store,
         keyring: () => ({ signer: live ? signer : keyring.signer }),
         identity: verifier.value,
+        ...(setup.facts === undefined ? {} : { facts: { facts: () => setup.facts ?? {} } }),
         timeouts: { pendingCeilingMs: setup.pendingMs ?? 50 },
       });
       const tools = new MockTools(setup);

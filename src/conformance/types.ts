@@ -49,6 +49,8 @@ export interface Setup {
   readonly policy: string;
   /** What each tool returns when it runs, by tool name; `"ok"` otherwise. */
   readonly outputs?: { readonly [tool: string]: string };
+  /** Facts the deployment's fact provider supplies for every decision (a ticketing system, a monitor). */
+  readonly facts?: { readonly [name: string]: Json };
   /** A tool that throws when it runs, with this message. */
   readonly failing?: { readonly [tool: string]: string };
   /** A failure to inject once the deployment is up. */

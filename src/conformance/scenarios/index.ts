@@ -4,6 +4,7 @@
  * @module
  */
 import type { Scenario } from "../types.ts";
+import { ARCHITECTURE } from "./architecture.ts";
 import { R1 } from "./r1.ts";
 import { R2 } from "./r2.ts";
 import { R3 } from "./r3.ts";
@@ -12,4 +13,12 @@ import { R6 } from "./r6.ts";
 import { THREATS } from "./threats.ts";
 
 /** The scenarios, in protocol order. */
-export const SCENARIOS: readonly Scenario[] = [...R1, ...R2, ...R3, ...R5, ...R6, ...THREATS];
+export const SCENARIOS: readonly Scenario[] = [
+  ...R1,
+  ...R2,
+  ...R3,
+  ...R5,
+  ...R6,
+  ...THREATS,
+  ...ARCHITECTURE,
+];

@@ -103,6 +103,23 @@ export const R2: readonly Scenario[] = [
     },
   },
   {
+    id: "9.2.16",
+    requirement: "R2",
+    title: "A long session does not forget that PII was read at its start",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY, outputs: { "crm.lookup": "SSN 123-45-6789" } });
+      const s = await d.session({
+        identity: alice("long"),
+        intent: "review the customer files and mail a summary",
+      });
+      expectRan(t, await s.call("crm.lookup", { customer_id: "c-1" }), "ALLOW", "crm.lookup (PII) first");
+      for (let i = 0; i < 200; i++) await s.call("files.read", { path: `/public/page-${i}.txt` });
+      t.observe("200 further actions");
+      const send = await s.call("email.send", { to: "someone@gmail.com", body: "summary" });
+      expectBlocked(t, send, "DENY", "email.send to gmail 201 actions after the PII read");
+    },
+  },
+  {
     id: "9.2.17",
     requirement: "R2",
     title: "An ended session keeps its context for forensics and refuses further actions",
