@@ -42,8 +42,9 @@ default deny`;
 
 const { ir, diagnostics } = compileText(POLICY);
 if (ir === null) throw new Error(`benchmark policy does not compile: ${diagnostics[0]?.message}`);
-const verifier = trustedLocalVerifier();
-if (!verifier.ok) throw new Error(verifier.error);
+const verified = trustedLocalVerifier();
+if (!verified.ok) throw new Error(verified.error);
+const verifier = verified.value;
 
 interface Run {
   readonly backend: string;
@@ -61,7 +62,7 @@ async function measure(name: string, backend: Ed25519Backend): Promise<Run> {
     policy: { ir: ir as NonNullable<typeof ir> },
     store,
     keyring: Keyring.generate(backend, new Date()),
-    identity: verifier.value,
+    identity: verifier,
   });
   const addedNs: number[] = [];
   let sessionNo = 0;
