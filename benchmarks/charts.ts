@@ -90,6 +90,23 @@ const charts: { readonly name: string; readonly chart: () => BarChart | null }[]
     },
   },
   {
+    name: "gateway",
+    chart: () => {
+      const rows = rowsOf("gateway", "paths");
+      if (rows === null) return null;
+      return {
+        title: "B6: tools/call directly and through aarm gateway",
+        unit: "time per call",
+        categories: rows.map((r) => String(r.path)),
+        series: [
+          { name: "p50", values: rows.map((r) => num(r, "p50Ns")) },
+          { name: "p99", values: rows.map((r) => num(r, "p99Ns")) },
+        ],
+        format: fmtNs,
+      };
+    },
+  },
+  {
     name: "compile",
     chart: () => {
       const rows = rowsOf("compile", "sizes");
