@@ -6,7 +6,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TraceWriter } from "../../src/cli/trace/index.ts";
+import { TraceWriter } from "../../src/runtime/trace/index.ts";
 import { compileText } from "../../src/compiler.ts";
 import { evaluate } from "../../src/eval/index.ts";
 import type { EvalDecision, EvalInput } from "../../src/ir/contract.ts";

@@ -146,7 +146,7 @@ describe("telemetry", () => {
       {
         path: "/event_type",
         message:
-          'must be one of: "aarm.action", "aarm.decision", "aarm.approval", "aarm.deferral", "aarm.drift"',
+          'must be one of: "aarm.action", "aarm.decision", "aarm.approval", "aarm.deferral", "aarm.drift", "aarm.export_degraded"',
       },
     ]);
   });

@@ -23,7 +23,7 @@ import {
 } from "../search/compare.ts";
 import { COMPARE_HELP, COMPARE_OPTION, compareLevel } from "../search/flags.ts";
 import { decide, foreignTool, loadSubject, policyLabel, policyRef, type Subject } from "../search/subject.ts";
-import type { TracePolicyRef } from "../trace/index.ts";
+import type { TracePolicyRef } from "../../runtime/trace/index.ts";
 import { readTraceFile } from "../trace/load.ts";
 import { printable } from "../trace/printable.ts";
 

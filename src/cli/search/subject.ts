@@ -11,10 +11,11 @@ import type { EvalDecision, EvalInput } from "../../ir/contract.ts";
 import type { Ir } from "../../ir/types.ts";
 import type { CheckedPolicy } from "../../lang/checked.ts";
 import { conformInput } from "../../semantics/index.ts";
+import { runtimeRule } from "../../runtime/engine/decision.ts";
 import { CliError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { loadPolicy } from "../policy-loader.ts";
-import type { PointCheck, TracePolicyRef } from "../trace/index.ts";
+import type { PointCheck, TracePolicyRef } from "../../runtime/trace/index.ts";
 
 export interface Subject {
   /** The path as the user named it. */
@@ -26,9 +27,10 @@ export interface Subject {
 /**
  * The rule a decision names when the input does not conform to the policy's
  * declarations (an argument of the wrong type, a missing required argument):
- * action mediation rejects such an action before the policy decides (fail closed).
+ * action mediation rejects such an action before the policy decides (fail
+ * closed), and the runtime names its refusal `runtime:mediation`.
  */
-export const MALFORMED_RULE = "malformed_action";
+export const MALFORMED_RULE = runtimeRule("mediation");
 
 /** A checked policy compiled, or why it does not compile. */
 export function subjectOf(path: string, checked: CheckedPolicy): Subject | { readonly error: string } {
@@ -59,7 +61,7 @@ export function policyLabel(ref: TracePolicyRef): string {
 
 /**
  * What the runtime decides for `input`: the policy's decision, or DENY by
- * `malformed_action` when the input does not conform to the policy's
+ * `runtime:mediation` when the input does not conform to the policy's
  * declarations. An undeclared tool is the evaluator's business (`unknown_tool`).
  */
 export function decide(subject: Subject, input: EvalInput): EvalDecision {

@@ -9,8 +9,8 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import { CliError } from "../errors.ts";
 import { printable } from "./printable.ts";
-import type { DecisionPoint } from "./format.ts";
-import { type PointCheck, readTrace } from "./reader.ts";
+import type { DecisionPoint } from "../../runtime/trace/format.ts";
+import { type PointCheck, readTrace } from "../../runtime/trace/reader.ts";
 
 const CHUNK_BYTES = 64 * 1024;
 

@@ -17,6 +17,7 @@ import type {
   Decision,
   DeferralTrigger,
   PolicyRef,
+  ScorerRef,
 } from "../../schema/generated/types.ts";
 import type { FaultStage } from "./types.ts";
 
@@ -70,22 +71,26 @@ function scoreFields(scores: FrozenScores): Pick<Decision, "alignment" | "semant
 }
 
 /**
- * The evaluator's decision as recorded. A MODIFY whose operations were all
- * skipped (they addressed absent optional arguments) changed nothing; the
- * schema wants at least one applied operation, so it is recorded as the
- * ALLOW it amounts to, with the same rules and reasons.
+ * The evaluator's decision as recorded, with the scorer that computed its
+ * scores (none when no scorer ran). A MODIFY whose operations were all
+ * skipped (they addressed absent optional arguments) is recorded as MODIFY
+ * with no applied operation and the parameters as requested: the enforcement
+ * point applies exactly the evaluator's decision.
  */
-export function recordedDecision(decision: EvalDecision, policy: PolicyRef, scores: FrozenScores): Decision {
+export function recordedDecision(
+  decision: EvalDecision,
+  policy: PolicyRef,
+  scores: FrozenScores,
+  scorer: ScorerRef | null = null,
+): Decision {
   const modifications = decision.modifications;
-  const unchanged =
-    decision.decision === "MODIFY" && (modifications === null || modifications.applied.length === 0);
   return {
-    result: unchanged ? "ALLOW" : decision.decision,
+    result: decision.decision,
     classification: decision.classification,
     rules: [...decision.rules],
     reasons: [...decision.reasons],
     modifications:
-      unchanged || modifications === null
+      modifications === null
         ? null
         : {
             applied: modifications.applied.map((m) => ({ ...m, path: [...m.path] })),
@@ -104,6 +109,7 @@ export function recordedDecision(decision: EvalDecision, policy: PolicyRef, scor
     context_needed: [...decision.contextNeeded],
     risk_level: decision.risk,
     ...scoreFields(scores),
+    ...(scorer === null ? {} : { scorer: { id: scorer.id, version: scorer.version } }),
     policy,
   };
 }

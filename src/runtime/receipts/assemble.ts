@@ -116,6 +116,7 @@ export function assembleReceipt(
         ...optional("confidence", decision.confidence),
         ...optional("alignment", decision.alignment),
         ...optional("semantic_distance", decision.semantic_distance),
+        ...optional("scorer", decision.scorer),
         ...optional("deferral_trigger", decision.deferral?.trigger),
       },
       context: parts.context,

@@ -548,9 +548,27 @@ export interface Decision {
    */
   semantic_distance?: Score;
   /**
+   * The scorer that computed `alignment` and the session's drift, when one ran.
+   */
+  scorer?: ScorerRef;
+  /**
    * The policy the decision was made under.
    */
   policy: PolicyRef;
+}
+
+/**
+ * A scorer by id and version: the same scorer at the same version scores the same input the same.
+ */
+export interface ScorerRef {
+  /**
+   * The scoring method, e.g. `aarm.token-overlap`.
+   */
+  id: Identifier;
+  /**
+   * The scorer's version.
+   */
+  version: Identifier;
 }
 
 /**
@@ -558,9 +576,8 @@ export interface Decision {
  */
 export interface Modifications {
   /**
-   * The operations applied, in application order.
+   * The operations applied, in application order; none when every operation was skipped (it addressed an absent argument), and the parameters are then as requested.
    *
-   * @minItems 1
    * @maxItems 1024
    */
   applied: AppliedModification[];
@@ -1069,6 +1086,10 @@ export interface ReceiptDecision {
    */
   semantic_distance?: Score;
   /**
+   * The scorer that computed `alignment` (and the drift the context hash binds), when one ran.
+   */
+  scorer?: ScorerRef;
+  /**
    * For DEFER: why the action was deferred.
    */
   deferral_trigger?: DeferralTrigger;
@@ -1363,7 +1384,8 @@ export interface AccumulatedState {
 /**
  * A telemetry event for SIEM/SOAR export, discriminated by `event_type` (AARM R8, spec §5.7, §3.7). Sensitive values leave the engine only as hashes.
  */
-export type TelemetryEvent = ActionEvent | DecisionEvent | ApprovalEvent | DeferralEvent | DriftEvent;
+export type TelemetryEvent =
+  ActionEvent | DecisionEvent | ApprovalEvent | DeferralEvent | DriftEvent | ExportDegradedEvent;
 
 /**
  * Event severity, in increasing order.
@@ -1774,7 +1796,7 @@ export interface DeferralEvent {
 }
 
 /**
- * `aarm.drift`: the session has drifted from its original request.
+ * `aarm.drift`: the session's cumulative drift from its original request crossed a level of its drift profile.
  */
 export interface DriftEvent {
   /**
@@ -1802,6 +1824,31 @@ export interface DriftEvent {
    */
   receipt_id?: Identifier;
   /**
+   * The action whose decision crossed the level.
+   */
+  action_id: Identifier;
+  /**
+   * The level crossed upwards: `warning` or `exceeded` (above the threshold).
+   */
+  level: "warning" | "exceeded";
+  /**
+   * The drift profile in force.
+   */
+  profile: {
+    /**
+     * The profile's name.
+     */
+    name: Identifier;
+    /**
+     * Drift at or above which a warning is reported.
+     */
+    warning: Score;
+    /**
+     * Drift above which the session counts as drifted.
+     */
+    threshold: Score;
+  };
+  /**
    * Hash of the original request (the text itself may be sensitive), or null when there was none.
    */
   original_intent_hash: Sha256Digest | null;
@@ -1814,9 +1861,13 @@ export interface DriftEvent {
      */
     semantic_distance: Score;
     /**
-     * Semantic distance aggregated over the session, when computed.
+     * Cumulative drift after this action (the scorer's aggregate, an exponential moving average for the built-in scorer).
      */
-    drift?: Score;
+    drift: Score;
+    /**
+     * Running maximum of the cumulative drift over the session.
+     */
+    peak_drift: Score;
     /**
      * Actions in the session so far.
      */
@@ -1836,4 +1887,38 @@ export interface DriftEvent {
    * @maxItems 100
    */
   action_chain_summary: string[];
+}
+
+/**
+ * `aarm.export_degraded`: telemetry export failed several times in a row; events go to the local fallback until the destination answers again.
+ */
+export interface ExportDegradedEvent {
+  /**
+   * Event type.
+   */
+  event_type: "aarm.export_degraded";
+  /**
+   * Unique id of the event, for de-duplication downstream.
+   */
+  event_id: Identifier;
+  /**
+   * When export was found degraded.
+   */
+  timestamp: Timestamp;
+  /**
+   * Always `high`.
+   */
+  severity: Severity;
+  /**
+   * The destination that fails.
+   */
+  destination: Identifier;
+  /**
+   * Failed exports in a row.
+   */
+  consecutive_failures: number;
+  /**
+   * The last failure.
+   */
+  error: Prose;
 }

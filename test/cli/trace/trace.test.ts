@@ -15,7 +15,7 @@ import {
   readTraceText,
   type TraceError,
   TraceWriter,
-} from "../../../src/cli/trace/index.ts";
+} from "../../../src/runtime/trace/index.ts";
 import { arbitraryScenario, checkGenerated } from "../../support/arbitrary-policy.ts";
 import { propertyParams } from "../../support/property.ts";
 

@@ -9,6 +9,7 @@
  * @module
  */
 
+/** A path into a JSON value: member names and array indexes. */
 export type JsonPath = readonly (string | number)[];
 
 export type ScanResult =

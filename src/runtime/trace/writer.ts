@@ -18,6 +18,7 @@ import {
   type TracePolicyRef,
 } from "./format.ts";
 
+/** A decision point to write. */
 export interface TraceDecision {
   readonly session: string;
   readonly step: number;
@@ -27,6 +28,7 @@ export interface TraceDecision {
   readonly meta?: { readonly [key: string]: Json };
 }
 
+/** An action that ran, to write. */
 export interface TraceOutcome {
   readonly session: string;
   readonly step: number;
@@ -77,6 +79,7 @@ function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
   return a === b || jsonEqual(entryJson(a), entryJson(b));
 }
 
+/** Writes trace lines, remembering each session's outcomes to reference them from later decisions. */
 export class TraceWriter {
   private readonly outcomes = new Map<string, HistoryEntry[]>();
   /** Sessions whose outcomes are no longer remembered: their later decisions write history inline. */

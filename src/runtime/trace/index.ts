@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./format.ts";
+export type { JsonPath } from "./json-scan.ts";
 export { type LineLimits, DEFAULT_LIMITS } from "./lines.ts";
 export {
   parseTraceLine,
@@ -16,3 +17,4 @@ export {
   TraceAssembler,
 } from "./reader.ts";
 export { type TraceDecision, type TraceOutcome, TraceWriter, type WriteResult } from "./writer.ts";
+export { evalDecisionOf, exportTrace, type TraceExport } from "./export.ts";

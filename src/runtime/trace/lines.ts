@@ -8,11 +8,13 @@
  */
 import { MAX_LINE_BYTES, MAX_LINES, type TraceError } from "./format.ts";
 
+/** Bounds on a trace's lines. */
 export interface LineLimits {
   readonly maxLineBytes: number;
   readonly maxLines: number;
 }
 
+/** The bounds of the format (`docs/trace.md`). */
 export const DEFAULT_LIMITS: LineLimits = { maxLineBytes: MAX_LINE_BYTES, maxLines: MAX_LINES };
 
 export type LineItem =

@@ -11,7 +11,9 @@
  */
 import type { EvalAction, EvalDecision, EvalInput, HistoryEntry, Json, Snapshot } from "../../ir/contract.ts";
 
+/** The `format` of every trace record. */
 export const TRACE_FORMAT = "aarm-trace";
+/** The format version this reader and writer know. */
 export const TRACE_VERSION = 1;
 
 /** Longest line a reader accepts, in bytes of UTF-8 (the newline excluded). */
@@ -38,6 +40,7 @@ export type TraceHistory =
   /** The first `count` outcome records of this session, on earlier lines. */
   | { readonly kind: "outcomes"; readonly count: number };
 
+/** One decision point, as a line records it. */
 export interface DecisionRecord {
   readonly kind: "decision";
   readonly session: string;
@@ -51,6 +54,7 @@ export interface DecisionRecord {
   readonly meta: { readonly [key: string]: Json } | null;
 }
 
+/** An action that ran, as a line records it: a history entry of later decisions. */
 export interface OutcomeRecord {
   readonly kind: "outcome";
   readonly session: string;
@@ -60,6 +64,7 @@ export interface OutcomeRecord {
   readonly meta: { readonly [key: string]: Json } | null;
 }
 
+/** One line of a trace. */
 export type TraceRecord = DecisionRecord | OutcomeRecord;
 
 /** A problem in a trace, at a 1-based line and column (UTF-16 code units). */

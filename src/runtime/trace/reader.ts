@@ -11,9 +11,11 @@ import { type DecisionPoint, MAX_DEPTH, type TraceError, type TraceRecord } from
 import { type JsonPath, scanJson } from "./json-scan.ts";
 import { DEFAULT_LIMITS, type LineLimits, splitLines } from "./lines.ts";
 
+/** One line read: its record, or the problem at a line and column. */
 export type RecordResult =
   { readonly ok: true; readonly record: TraceRecord } | { readonly ok: false; readonly error: TraceError };
 
+/** One decision point read: its input fully reconstructed, or the problem at a line and column. */
 export type PointResult =
   { readonly ok: true; readonly point: DecisionPoint } | { readonly ok: false; readonly error: TraceError };
 
