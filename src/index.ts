@@ -10,6 +10,7 @@
  * @module
  */
 export * from "./compiler.ts";
+export * from "./adapters/sdk/index.ts";
 export {
   type EvalAction,
   type EvalDecision,

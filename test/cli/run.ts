@@ -33,7 +33,7 @@ export function cliEntry(bin: "aarmc" | "aarm"): string {
 export function run(
   bin: "aarmc" | "aarm",
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; unprivileged?: boolean; input?: string } = {},
 ): RunResult {
   const entry = cliEntry(bin);
   // Root reads every file whatever its mode; to exercise permission errors, run as `nobody`.
@@ -46,6 +46,7 @@ export function run(
     env: { PATH: process.env.PATH, NO_COLOR: "1", ...options.env },
     encoding: "utf8",
     timeout: 30_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
