@@ -11,7 +11,14 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-const PROGRAMS = ["decision-latency.ts", "comparison.ts", "pipeline.ts", "compile.ts"];
+const PROGRAMS = [
+  "decision-latency.ts",
+  "comparison.ts",
+  "pipeline.ts",
+  "compile.ts",
+  "context-length.ts",
+  "gateway.ts",
+];
 
 const flags = process.argv.slice(2).filter((arg) => arg === "--quick");
 let failed = 0;

@@ -8,7 +8,17 @@
  */
 import type { HistoryEntry } from "../ir/contract.ts";
 import type { IrFeature } from "../ir/types.ts";
-import { closeFrame, condValue, type EvalContext, type Frame, frameFor, openFrame, restamp } from "./expr.ts";
+import {
+  closeFrame,
+  condValue,
+  type EvalContext,
+  type Frame,
+  frameFor,
+  IrTypeError,
+  openFrame,
+  restamp,
+} from "./expr.ts";
+import type { FeatureValues } from "./feature-state.ts";
 import { joinMissing, LEVELS, levelRank, Missing, type Tri, UNCLASSIFIED } from "./values.ts";
 
 /** `session.tainted`: some prior output was labelled `untrusted`. */
@@ -28,6 +38,13 @@ export function sessionSensitivity(history: readonly HistoryEntry[]): string {
     best = Math.max(best, level < 0 ? levelRank(UNCLASSIFIED) : level);
   }
   return LEVELS[best] ?? UNCLASSIFIED;
+}
+
+/** Feature `index` from values computed in advance (`featureValues`), in place of a scan. */
+export function givenFeature(given: FeatureValues, index: number): Tri {
+  const value = given.values[index];
+  if (value === undefined) throw new IrTypeError(`no value given for feature ${index}`);
+  return typeof value === "object" ? new Missing(value.missing) : value;
 }
 
 /** The value of `feature` in `ctx`. */

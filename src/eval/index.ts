@@ -15,7 +15,16 @@ export type {
   Snapshot,
 } from "../ir/contract.ts";
 export type { Ir } from "../ir/types.ts";
-export { evaluate, UNKNOWN_TOOL_RULE } from "./evaluate.ts";
+export { evaluate, type EvaluateOptions, UNKNOWN_TOOL_RULE } from "./evaluate.ts";
+export {
+  appendEntry,
+  type FeatureState,
+  type FeatureValue,
+  type FeatureValues,
+  featureValues,
+  initialFeatureState,
+  pruneFeatureState,
+} from "./feature-state.ts";
 export { labelOutput } from "./label.ts";
 export {
   type ClauseValue,

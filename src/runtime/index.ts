@@ -237,7 +237,10 @@ export type {
   ApprovalService,
   DeferralService,
   DeferralSettlement,
+  Reevaluate,
+  Reevaluation,
   DenyHandle,
+  DriftEvent,
   EnforcementHandle,
   FactProvider,
   FactRequest,
@@ -274,7 +277,48 @@ export {
   type ToolArguments,
 } from "./mediation/meta-tools.ts";
 export {
+  type ApprovalDeskOptions,
+  ApprovalDesk,
+  type AnswerOptions,
+  DEFAULT_APPROVAL_POLL_MS,
+} from "./approvals/desk.ts";
+export { type ApproverDirectory, escalated, mayApprove, members } from "./approvals/directory.ts";
+export {
+  type ApprovalNotification,
+  type ApprovalNotificationType,
+  type ApprovalNotifier,
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  requestLabel,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+  type WebhookOptions,
+  webhookNotifier,
+} from "./approvals/notify.ts";
+export {
+  type AnswerDeps,
+  type AnswerErrorKind,
+  type AnswerResult,
+  answer,
+  type ApproverAnswer,
+  type ApproverCredential,
+  settlement,
+} from "./approvals/respond.ts";
+export {
+  DEFAULT_MAX_RESOLVER_ATTEMPTS,
+  type DeferralAttempt,
+  type DeferralCallResult,
+  DeferralDesk,
+  type DeferralDeskOptions,
+  type DeferralFacts,
+  type DeferralResolver,
+  factResolver,
+  type ResolverAnswer,
+  type ResolverInput,
+} from "./deferrals/desk.ts";
+export {
   createRuntime,
+  DEFAULT_MAX_DEFERRAL_DEPTH,
   DEFAULT_TIMEOUTS,
   type MediationOptions,
   type Runtime,
@@ -292,3 +336,87 @@ export {
 } from "./scoring/token-overlap.ts";
 export type { ScoredAction, Scorer, Scores } from "./scoring/types.ts";
 export type { DecisionSignals } from "./context/entry.ts";
+export {
+  checkProfile,
+  DRIFT_PROFILES,
+  type DriftObservation,
+  type DriftProfile,
+  type DriftProfileSelector,
+  profileFor,
+  profilesByAgent,
+  SessionDrift,
+} from "./scoring/drift.ts";
+export {
+  createTelemetry,
+  type Telemetry,
+  type TelemetryOptions,
+  type TelemetryStats,
+} from "./telemetry/exporter.ts";
+export {
+  type FileDestinationOptions,
+  fileDestination,
+  type TelemetryDestination,
+} from "./telemetry/destination.ts";
+export { otlpAttributes, type OtlpOptions, otlpDestination } from "./telemetry/otlp.ts";
+export { OCSF_VERSION, type OcsfEvent, toOcsf } from "./telemetry/ocsf.ts";
+export {
+  decisionSeverity,
+  type Envelope,
+  type EventIdentity,
+  EventMapper,
+  type MappingOptions,
+  SEVERITIES,
+  type Severity,
+} from "./telemetry/events.ts";
+export { passes, type TelemetryEventType, type TelemetryFilter } from "./telemetry/filter.ts";
+export {
+  appendPartitioned,
+  checkPartitionOptions,
+  listPartitions,
+  type PartitionOptions,
+  partitionName,
+  readPartition,
+  rewritePartition,
+} from "./telemetry/partition.ts";
+export type {
+  CredentialAudit,
+  CredentialAuditEntry,
+  CredentialFailure,
+  CredentialGrant,
+  CredentialResult,
+  CredentialUse,
+  CredentialVerifier,
+  IssuedCredential,
+} from "./credentials/types.ts";
+export {
+  type CredentialBroker,
+  DEFAULT_CREDENTIAL_TTL_MS,
+  fileCredentialAudit,
+  memoryCredentialAudit,
+  type SignedBrokerOptions,
+  signedCredentialBroker,
+  signedCredentialVerifier,
+  type SignedVerifierOptions,
+} from "./credentials/signed.ts";
+export {
+  type DecisionPoint,
+  type DecisionRecord,
+  evalDecisionOf,
+  exportTrace,
+  type JsonPath,
+  type LineLimits,
+  type OutcomeRecord,
+  type PointCheck,
+  type PointResult,
+  readTrace,
+  readTraceText,
+  type TraceDecision,
+  type TraceError,
+  type TraceExport,
+  type TraceHistory,
+  type TraceOutcome,
+  type TracePolicyRef,
+  type TraceRecord,
+  TraceWriter,
+  type WriteResult,
+} from "./trace/index.ts";

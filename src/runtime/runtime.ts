@@ -42,6 +42,7 @@ import type { IdentityClaims, IdentityVerifier } from "./identity/types.ts";
 import type { ArgumentLimits } from "./mediation/conform.ts";
 import { type MetaToolResolver, mcpToolResolver, skillResolver } from "./mediation/meta-tools.ts";
 import { ReceiptIssuer } from "./receipts/issuer.ts";
+import { checkProfile, DRIFT_PROFILES, type DriftProfileSelector } from "./scoring/drift.ts";
 import { tokenOverlapScorer } from "./scoring/token-overlap.ts";
 import type { Scorer } from "./scoring/types.ts";
 import type { Store } from "./store/types.ts";
@@ -86,7 +87,19 @@ export interface RuntimeOptions {
   readonly approvals?: ApprovalService;
   /** Resolves DEFERs; without one they wait for their timeout and are denied (or escalated, as the policy says). */
   readonly deferrals?: DeferralService;
-  /** Receives every event; must not block. */
+  /**
+   * How many deferrals an action may wait behind (it depends on a deferred
+   * action, which depends on another, …); deeper is denied. Default 3.
+   */
+  readonly maxDeferralDepth?: number;
+  /**
+   * Drift levels (AARM R7): one profile, or one per identity (e.g.
+   * `profilesByAgent`); `DRIFT_PROFILES.default` (warning 0.5,
+   * threshold 0.7) by default. Crossings are reported as `drift` events and
+   * the threshold sets receipts' `drift_detected`.
+   */
+  readonly drift?: DriftProfileSelector;
+  /** Receives every event; must not block (`createTelemetry(...).sink` buffers and exports them). */
   readonly telemetry?: (event: RuntimeEvent) => void;
   /** Receives every contained failure (also sent to `telemetry` as a `fault` event). */
   readonly onFault?: (fault: RuntimeFault) => void;
@@ -114,6 +127,18 @@ export interface Runtime {
    */
   startSession(options: SessionOptions): Promise<Session>;
   /**
+   * Resumes the stored session `options.identity.session` names, or starts
+   * it as {@link startSession} does when the store has none; for processes
+   * that share a store, each opening the session in turn. The stored log is
+   * verified; a broken log, an ended session or claims naming another
+   * principal than the session's give a session failed closed. Actions a
+   * process that ended left undecided or waiting are denied, with receipts;
+   * ones it released may still get their outcome recorded. A stored session
+   * keeps its original request: `options.intent` is then ignored. Never
+   * rejects.
+   */
+  openSession(options: SessionOptions): Promise<Session>;
+  /**
    * Compiles the policy file again now if it changed (always, with `force`).
    * A policy that does not compile is reported and the one in force stays.
    */
@@ -121,6 +146,13 @@ export interface Runtime {
   /** Stops watching the policy and cancels (denies) every pending action. The store stays open. */
   close(): Promise<void>;
 }
+
+function checkDrift(drift: DriftProfileSelector): DriftProfileSelector {
+  return typeof drift === "function" ? drift : checkProfile(drift);
+}
+
+/** The default of {@link RuntimeOptions.maxDeferralDepth}. */
+export const DEFAULT_MAX_DEFERRAL_DEPTH = 3;
 
 export const DEFAULT_TIMEOUTS = { identityMs: 2000, scorerMs: 1000, factsMs: 1000 } as const;
 
@@ -150,14 +182,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     resolvers: options.mediation?.metaTools ?? [mcpToolResolver(), skillResolver()],
     limits: options.mediation?.limits ?? {},
     sensitive: options.mediation?.sensitiveParameters ?? {},
+    drift: options.drift === undefined ? DRIFT_PROFILES.default : checkDrift(options.drift),
     timeouts: {
       identityMs: options.timeouts?.identityMs ?? DEFAULT_TIMEOUTS.identityMs,
       scorerMs: options.timeouts?.scorerMs ?? DEFAULT_TIMEOUTS.scorerMs,
       factsMs: options.timeouts?.factsMs ?? DEFAULT_TIMEOUTS.factsMs,
       pendingCeilingMs: options.timeouts?.pendingCeilingMs ?? Number.POSITIVE_INFINITY,
     },
+    maxDeferralDepth: options.maxDeferralDepth ?? DEFAULT_MAX_DEFERRAL_DEPTH,
     policy: () => holder.current,
     report,
+    store: options.store,
   };
   const live = new Set<RuntimeSession>();
   const announce = (load: PolicyLoad): void => {
@@ -176,6 +211,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     async startSession(start) {
       const session = await RuntimeSession.start(services, start.identity, start.intent, () =>
+        live.delete(session),
+      );
+      live.add(session);
+      return session;
+    },
+    async openSession(open) {
+      const session = await RuntimeSession.open(services, open.identity, open.intent, () =>
         live.delete(session),
       );
       live.add(session);

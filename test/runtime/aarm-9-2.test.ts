@@ -1,6 +1,7 @@
 // AARM acceptance scenarios §9.2 (R2: context accumulation), against the public runtime API.
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import { toHistory } from "../../src/runtime/context/history.ts";
 import { ContextLog } from "../../src/runtime/context/log.ts";
 import { replayDecision } from "../../src/runtime/engine/snapshot.ts";
 import type { DenyHandle, PendingHandle } from "../../src/runtime/engine/types.ts";
@@ -74,12 +75,16 @@ describe("§9.2 R2: context accumulation", () => {
     await h.call(s, "files.read", { path: "/briefings/jane.md" });
     await h.call(s, "email.send", { to: "boss@example.com", body: "draft" });
     const fifth = await h.call(s, "notes.list", { folder: "archive" });
-    const replayed = replayDecision(IR, await entriesOf(s.id), fifth.actionId);
+    const entries = await entriesOf(s.id);
+    const replayed = replayDecision(IR, entries, fifth.actionId);
     if (!replayed.ok) throw new Error(replayed.problem);
     expect(replayed.matches).toBe(true);
     const { snapshot } = replayed.input;
     expect(snapshot.intent?.text).toBe("prepare the briefing for Jane Roe");
-    expect(snapshot.history.map((e) => [e.tool, e.args, e.labels])).toEqual([
+    // The input reads the history through the session queries' values; the log up to the action holds it.
+    expect(replayed.features).toEqual({ tainted: false, sensitivity: "restricted", values: [false] });
+    const at = entries.findIndex((e) => e.type === "action" && e.action.action_id === fifth.actionId);
+    expect(toHistory(entries.slice(0, at)).map((e) => [e.tool, e.args, e.labels])).toEqual([
       ["crm.lookup", { customer: "jane" }, ["internal"]],
       ["notes.list", { folder: "jane" }, ["public"]],
       ["files.read", { path: "/briefings/jane.md" }, ["restricted"]],

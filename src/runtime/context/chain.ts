@@ -56,6 +56,11 @@ export interface ContextExpectation {
   readonly session_id?: string;
   /** The head the store recorded with the last append (null: the log is empty); by default not checked. */
   readonly head?: ChainHead | null;
+  /**
+   * The verified entry `entries` continue from: they must start at the seq
+   * after it and link to its hash. By default they start the log.
+   */
+  readonly after?: ChainHead;
 }
 
 /** The entry with its `hash` computed from everything else in it. */
@@ -82,9 +87,11 @@ export function verifyContext(
   expected: ContextExpectation = {},
 ): ContextVerification {
   const verified: ContextEntry[] = [];
-  let prev = GENESIS_HASH;
+  let prev = expected.after?.hash ?? GENESIS_HASH;
+  const first = expected.after === undefined ? 0 : expected.after.seq + 1;
   let session = expected.session_id;
-  for (const [seq, value] of entries.entries()) {
+  for (const [position, value] of entries.entries()) {
+    const seq = first + position;
     if (!isPlainObject(value)) return broken(seq, "malformed", `entry ${seq} is not a JSON object`);
     if (value.seq !== seq) {
       return broken(
@@ -120,7 +127,8 @@ export function verifyContext(
     prev = valid.value.hash;
   }
   const last = verified.at(-1);
-  const head: ChainHead | null = last === undefined ? null : { seq: last.seq, hash: last.hash };
+  const head: ChainHead | null =
+    last === undefined ? (expected.after ?? null) : { seq: last.seq, hash: last.hash };
   if (expected.head !== undefined) {
     const problem = headProblem(head, expected.head);
     if (problem !== null) return problem;

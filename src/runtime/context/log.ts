@@ -8,13 +8,14 @@
  * compare-and-append refuses the loser with a `conflict`, so the chain never
  * forks. Nothing is cached: every append reads the head from the store, and
  * the log holds no session state in memory once a call returns, so ending a
- * session leaves nothing behind but what is stored.
+ * session leaves nothing behind but what is stored. A reader that keeps what
+ * it verified reads only what was appended since ({@link ContextLog.loadAfter}).
  *
  * @module
  */
 import { canonicalize } from "../../schema/canonical.ts";
 import { KeyedMutex } from "../store/keyed-mutex.ts";
-import type { SessionRecord, Store, StoreError } from "../store/types.ts";
+import type { ChainHead, SessionRecord, Store, StoreError } from "../store/types.ts";
 import { type ContextBreakReason, sealEntry, verifyContext } from "./chain.ts";
 import { type ContextEntry, type ContextEntryBody, GENESIS_HASH, validateContextEntry } from "./entry.ts";
 
@@ -126,38 +127,53 @@ export class ContextLog {
    * `broken` error naming the first bad sequence number.
    */
   load(sessionId: string): Promise<ContextResult<LoadedContext>> {
-    return this.#mutex.run(sessionId, async () => {
-      const snapshot = await this.#store.readContext(sessionId);
-      if (!snapshot.ok) return fromStore(snapshot.error);
-      const { session, records } = snapshot.value;
-      const values: unknown[] = [];
-      for (const [position, record] of records.entries()) {
-        let value: unknown;
-        try {
-          value = JSON.parse(record.body);
-        } catch {
-          // Report the first bad entry, which may come before this unreadable one.
-          const prefix = verifyContext(values, { session_id: sessionId });
-          if (!prefix.ok) return broken(prefix.seq, prefix.reason, prefix.message);
-          return broken(position, "malformed", `entry ${position} is not JSON`);
-        }
-        values.push(value);
+    return this.#mutex.run(sessionId, () => this.#read(sessionId, undefined));
+  }
+
+  /**
+   * The session and the entries appended after `after`, an entry of its log
+   * the caller has verified (its seq and hash): they are read alone, must
+   * chain onto it and end at the head the store recorded, or the log is
+   * `broken` as for {@link load} — a log rewritten below `after` no longer
+   * ends at a head that chains onto it.
+   */
+  loadAfter(sessionId: string, after: ChainHead): Promise<ContextResult<LoadedContext>> {
+    return this.#mutex.run(sessionId, () => this.#read(sessionId, after));
+  }
+
+  async #read(sessionId: string, after: ChainHead | undefined): Promise<ContextResult<LoadedContext>> {
+    const snapshot = await this.#store.readContext(sessionId, after?.seq);
+    if (!snapshot.ok) return fromStore(snapshot.error);
+    const { session, records } = snapshot.value;
+    const first = after === undefined ? 0 : after.seq + 1;
+    const expected = { session_id: sessionId, ...(after === undefined ? {} : { after }) };
+    const values: unknown[] = [];
+    for (const [position, record] of records.entries()) {
+      let value: unknown;
+      try {
+        value = JSON.parse(record.body);
+      } catch {
+        // Report the first bad entry, which may come before this unreadable one.
+        const prefix = verifyContext(values, expected);
+        if (!prefix.ok) return broken(prefix.seq, prefix.reason, prefix.message);
+        return broken(first + position, "malformed", `entry ${first + position} is not JSON`);
       }
-      const verified = verifyContext(values, { session_id: sessionId, head: session.context_head });
-      if (!verified.ok) return broken(verified.seq, verified.reason, verified.message);
-      // The row's own columns are an index into the entries; they must agree with what they index.
-      for (const [position, record] of records.entries()) {
-        const entry = verified.entries[position] as ContextEntry;
-        if (record.seq !== entry.seq || record.hash !== entry.hash || record.prev_hash !== entry.prev_hash) {
-          return broken(
-            position,
-            "malformed",
-            `the stored row of entry ${position} disagrees with the entry`,
-          );
-        }
+      values.push(value);
+    }
+    const verified = verifyContext(values, { ...expected, head: session.context_head });
+    if (!verified.ok) return broken(verified.seq, verified.reason, verified.message);
+    // The row's own columns are an index into the entries; they must agree with what they index.
+    for (const [position, record] of records.entries()) {
+      const entry = verified.entries[position] as ContextEntry;
+      if (record.seq !== entry.seq || record.hash !== entry.hash || record.prev_hash !== entry.prev_hash) {
+        return broken(
+          entry.seq,
+          "malformed",
+          `the stored row of entry ${entry.seq} disagrees with the entry`,
+        );
       }
-      return { ok: true, value: { session, entries: verified.entries } };
-    });
+    }
+    return { ok: true, value: { session, entries: verified.entries } };
   }
 
   /** Ends the session: its log stays stored and refuses further entries. */

@@ -42,7 +42,13 @@ import {
 } from "../../schema/validate.ts";
 import type { ContextEntryBody } from "../context/entry.ts";
 import { messageOf } from "./bounded.ts";
-import type { ApprovalService, DeferralService, DeferralSettlement, FaultStage } from "./types.ts";
+import type {
+  ApprovalService,
+  DeferralService,
+  DeferralSettlement,
+  FaultStage,
+  Reevaluate,
+} from "./types.ts";
 
 /** A suspended action, as its STEP_UP or DEFER decision left it. */
 export interface Suspended {
@@ -61,6 +67,10 @@ export interface Suspended {
   readonly suspendedAt: number;
   /** For a DEFER, the deferral as its receipt records it (resolution null). */
   readonly deferral: ReceiptDeferral | null;
+  /** Evaluates the action again with more facts (for the deferral service). */
+  readonly reevaluate: Reevaluate;
+  /** The deferrals this action waited behind before it was decided, and how deep that chain is. */
+  readonly cascade: { readonly depth: number; readonly dependsOn: readonly string[] };
 }
 
 /** How a suspension ends, or moves on (a deferral escalated to STEP_UP), as the host records it. */
@@ -215,6 +225,7 @@ async function approve(
     highest_sensitivity: summary.highest_sensitivity,
     ...(summary.semantic_distance === undefined ? {} : { semantic_distance: summary.semantic_distance }),
     risk_level: s.decision.risk_level,
+    ...(s.decision.confidence === undefined ? {} : { confidence: s.decision.confidence }),
     rules: s.decision.rules,
     reasons: s.decision.reasons,
     policy: s.decision.policy,
@@ -301,7 +312,8 @@ function checkSettlement(value: unknown): value is DeferralSettlement {
     typeof s.reason === "string" &&
     Number.isInteger(s.attempts) &&
     (s.attempts as number) >= 0 &&
-    (s.attempts as number) <= 10_000
+    (s.attempts as number) <= 10_000 &&
+    (s.approval === undefined || (typeof s.approval === "object" && s.approval !== null))
   );
 }
 
@@ -331,8 +343,8 @@ async function resolveDeferral(host: PendingHost, s: Suspended, cancel: AbortSig
     timeout_at: deferral.timeout_at,
     on_timeout: requirement.on_timeout,
     approval: requirement.approval,
-    cascade_depth: 0,
-    depends_on: [],
+    cascade_depth: s.cascade.depth,
+    depends_on: [...s.cascade.dependsOn],
     state: "pending",
     attempts: 0,
   };
@@ -358,25 +370,36 @@ async function resolveDeferral(host: PendingHost, s: Suspended, cancel: AbortSig
     reason: string,
     log: boolean,
     verifiedAt: string | null,
+    approval: ApprovalRequirement | null = requirement.approval,
   ) =>
     host.conclude(s, {
       result: outcome,
       reason,
-      requirement: outcome === "STEP_UP" ? requirement.approval : null,
+      requirement: outcome === "STEP_UP" ? approval : null,
       approval: null,
       deferral: { ...deferral, resolution: resolved },
       entry: log ? { type: "deferral_resolution", resolution: resolved } : null,
       related: s.receiptId,
       identityVerifiedAt: verifiedAt,
     });
-  const escalate = async (resolved: DeferralResolution): Promise<Concluded> => {
-    if (requirement.approval === null) {
+  const escalate = async (
+    resolved: DeferralResolution,
+    approval: ApprovalRequirement | null = requirement.approval,
+  ): Promise<Concluded> => {
+    if (approval === null) {
       const reason = `${resolved.reason}; but the policy names no approvers to escalate to`;
       return settle("DENY", { ...resolved, result: "DENY", reason }, reason, true, null);
     }
-    const moved = await settle("STEP_UP", resolved, `escalated to approval: ${resolved.reason}`, true, null);
+    const moved = await settle(
+      "STEP_UP",
+      resolved,
+      `escalated to approval: ${resolved.reason}`,
+      true,
+      null,
+      approval,
+    );
     if (moved.result !== "STEP_UP" || moved.receiptId === null) return moved;
-    return approve(host, s, "defer_escalation", requirement.approval, moved.receiptId, cancel);
+    return approve(host, s, "defer_escalation", approval, moved.receiptId, cancel);
   };
 
   const valid = validateDeferredAction(deferred);
@@ -387,7 +410,7 @@ async function resolveDeferral(host: PendingHost, s: Suspended, cancel: AbortSig
   }
   const service = host.deferrals;
   const waited = await wait(
-    service === null ? null : (signal) => service.defer(valid.value, signal),
+    service === null ? null : (signal) => service.defer(valid.value, signal, s.reevaluate),
     timeoutMs,
     cancel,
   );
@@ -412,7 +435,7 @@ async function resolveDeferral(host: PendingHost, s: Suspended, cancel: AbortSig
         return settle("DENY", resolution("cancelled", "DENY", reason, 0), reason, true, null);
       }
       const resolved = resolution(answer.method, answer.result, answer.reason, answer.attempts);
-      if (answer.result === "STEP_UP") return escalate(resolved);
+      if (answer.result === "STEP_UP") return escalate(resolved, answer.approval ?? requirement.approval);
       if (answer.result === "DENY")
         return settle("DENY", resolved, `resolved DENY: ${answer.reason}`, true, null);
       const identity = await host.reverify();

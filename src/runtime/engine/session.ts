@@ -28,20 +28,25 @@
  * @module
  */
 import { evaluate } from "../../eval/evaluate.ts";
+import type { FeatureValues } from "../../eval/feature-state.ts";
 import { labelOutput } from "../../eval/label.ts";
-import type { Json } from "../../ir/contract.ts";
+import type { EvalInput, Json } from "../../ir/contract.ts";
 import { canonicalize, isPlainObject, sha256Hex } from "../../schema/canonical.ts";
 import type {
   Action,
   Decision,
   Intent,
+  Receipt,
   ReceiptContext,
   ReceiptDeferral,
+  SnapshotSummary,
 } from "../../schema/generated/types.ts";
 import { validateAction, validateIntent } from "../../schema/validate.ts";
 import type { ContextEntry, ContextEntryBody, DecisionSignals } from "../context/entry.ts";
 import { GENESIS_HASH } from "../context/entry.ts";
-import type { ContextError, ContextLog } from "../context/log.ts";
+import { ContextAccumulator } from "../context/accumulator.ts";
+import type { ContextError, ContextLog, ContextResult } from "../context/log.ts";
+import { type Blocking, type Dependency, dependencies } from "../deferrals/dependencies.ts";
 import { revalidate } from "../identity/revalidate.ts";
 import type { IdentityClaims, IdentityVerifier, VerifiedIdentity } from "../identity/types.ts";
 import { type ArgumentLimits, valueProblem } from "../mediation/conform.ts";
@@ -50,13 +55,28 @@ import { mediate, type ToolCall } from "../mediation/mediate.ts";
 import type { MetaToolResolver } from "../mediation/meta-tools.ts";
 import type { ReceiptParts } from "../receipts/assemble.ts";
 import type { ReceiptIssuer } from "../receipts/issuer.ts";
-import type { ChainHead } from "../store/types.ts";
+import type { ChainHead, SessionRecord, Store } from "../store/types.ts";
 import { KeyedMutex } from "../store/keyed-mutex.ts";
+import { type DriftProfileSelector, SessionDrift } from "../scoring/drift.ts";
 import type { Scorer } from "../scoring/types.ts";
 import { bounded, messageOf } from "./bounded.ts";
 import { recordedDecision, refusal, settledDecision } from "./decision.ts";
 import { type Concluded, documentId, runPending, type Settlement, type Suspended } from "./pending.ts";
 import type { LoadedPolicy } from "./policy.ts";
+import {
+  isAbandoned,
+  isReleased,
+  lastReceipt,
+  type LoggedAction,
+  loggedActions,
+  parseReceipts,
+  type Principal,
+  principal,
+  releasedArgs,
+  samePrincipal,
+  storedHandle,
+  storedPrincipal,
+} from "./resume.ts";
 import type { Reporter } from "./report.ts";
 import {
   type ContextView,
@@ -76,6 +96,7 @@ import type {
   FaultStage,
   OutcomeResult,
   PendingHandle,
+  Reevaluate,
   ToolOutcome,
 } from "./types.ts";
 
@@ -101,8 +122,14 @@ export interface SessionServices {
     readonly factsMs: number;
     readonly pendingCeilingMs: number;
   };
+  /** How many deferrals an action may wait behind; deeper is denied. */
+  readonly maxDeferralDepth: number;
   readonly policy: () => LoadedPolicy;
   readonly report: Reporter;
+  /** The store the log and the receipts are kept in, read when a stored session is resumed. */
+  readonly store: Store;
+  /** The drift profile per identity (AARM R7). */
+  readonly drift: DriftProfileSelector;
 }
 
 /** The user's original request as a session is started with it. */
@@ -171,6 +198,10 @@ interface Draft {
   readonly context: ReceiptContext;
   readonly intent: Intent | null;
   readonly signals: DecisionSignals | null;
+  /** The evaluation input the decision was made on; null for a refusal. */
+  readonly input: EvalInput | null;
+  /** The session-query values it was made on, which its input's empty history stands for. */
+  readonly features?: FeatureValues;
 }
 
 /** The id of a session whose claims name none it could use; such a session writes nothing. */
@@ -181,6 +212,20 @@ const IDENTIFIER = /^[^\u0000-\u001F\u007F]{1,256}$/u;
 
 function isIdentifier(value: unknown): value is string {
   return typeof value === "string" && IDENTIFIER.test(value) && !LONE_SURROGATE.test(value);
+}
+
+/** Why an action left undecided or waiting by a process that ended is denied. */
+const ABANDONED = "the process holding it ended";
+
+/** The session's own copy of the claims (a caller changing its object later changes nothing), or null when they name no usable session id. */
+function ownClaims(claims: IdentityClaims): IdentityClaims | null {
+  let copy: unknown;
+  try {
+    copy = structuredClone(claims);
+  } catch {
+    copy = null;
+  }
+  return isPlainObject(copy) && isIdentifier(copy.session) ? (copy as unknown as IdentityClaims) : null;
 }
 
 function describeContextError(error: ContextError): string {
@@ -215,9 +260,18 @@ export class RuntimeSession implements Session {
   readonly #requests = new Map<string, string>();
   readonly #released = new Map<string, Released>();
   readonly #pending = new Set<{ readonly cancel: () => void; readonly settled: Promise<unknown> }>();
+  /** Deferred actions, and actions waiting behind them, that later calls may depend on. */
+  readonly #blocking = new Map<string, Blocking>();
+  /** The deferral chain each action waited behind, by action id, until it is decided. */
+  readonly #cascades = new Map<string, Dependency>();
   /** The last context-log entry this session read or wrote, for receipts of refusals made without reading it. */
   #head: ChainHead | null = null;
+  /** The session's context as far as it was read and verified; null until the first decision reads it. */
+  #context: ContextAccumulator | null = null;
+  /** The principal a resumed session's actions were bound to: every later action must be bound to it too. */
+  #principal: Principal | null = null;
   readonly #onEnd: () => void;
+  readonly #drift: SessionDrift;
 
   private constructor(services: SessionServices, claims: IdentityClaims, state: State, onEnd: () => void) {
     this.id = claims.session;
@@ -225,6 +279,7 @@ export class RuntimeSession implements Session {
     this.#claims = claims;
     this.#state = state;
     this.#onEnd = onEnd;
+    this.#drift = new SessionDrift(services.drift);
   }
 
   /**
@@ -238,45 +293,253 @@ export class RuntimeSession implements Session {
     intent: string | IntentInput | undefined,
     onEnd: () => void,
   ): Promise<RuntimeSession> {
-    let copy: unknown;
-    try {
-      // The session keeps its own copy: a caller changing its claims object later changes nothing here.
-      copy = structuredClone(claims);
-    } catch {
-      copy = null;
-    }
-    const given =
-      isPlainObject(copy) && isIdentifier(copy.session) ? (copy as unknown as IdentityClaims) : null;
-    const failed = (reason: string, receipts: boolean): RuntimeSession => {
-      const id = given?.session ?? UNUSABLE_SESSION;
-      services.report.fault({ stage: "session", session_id: id, action_id: null, message: reason });
-      return new RuntimeSession(
+    const given = ownClaims(claims);
+    if (given === null) {
+      return RuntimeSession.#failed(
         services,
-        given ?? { session: id },
-        { kind: "failed", reason, receipts },
+        null,
+        "the identity claims name no usable session id",
+        false,
         onEnd,
       );
-    };
-    if (given === null) return failed("the identity claims name no usable session id", false);
+    }
     let created: Awaited<ReturnType<ContextLog["start"]>>;
     try {
       created = await services.log.start(given.session);
     } catch (caught) {
-      return failed(`the session could not be started: ${messageOf(caught)}`, false);
+      const reason = `the session could not be started: ${messageOf(caught)}`;
+      return RuntimeSession.#failed(services, given, reason, false, onEnd);
     }
     if (!created.ok) {
-      return failed(`the session could not be started: ${describeContextError(created.error)}`, false);
+      const reason = `the session could not be started: ${describeContextError(created.error)}`;
+      return RuntimeSession.#failed(services, given, reason, false, onEnd);
     }
+    return RuntimeSession.#begin(services, given, intent, onEnd);
+  }
+
+  /**
+   * Resumes the stored session `claims.session` names, or starts it when the
+   * store has none. The log is loaded and verified; a broken log, an ended
+   * session or claims naming another principal than the one the session's
+   * actions were bound to give a session failed closed. What a process that
+   * ended left behind is settled now: an action it was deciding or waiting
+   * on is denied, with a receipt. `intent` is used only to start a session;
+   * a stored session keeps its own. Never throws.
+   */
+  static async open(
+    services: SessionServices,
+    claims: IdentityClaims,
+    intent: string | IntentInput | undefined,
+    onEnd: () => void,
+  ): Promise<RuntimeSession> {
+    const given = ownClaims(claims);
+    if (given === null) {
+      return RuntimeSession.#failed(
+        services,
+        null,
+        "the identity claims name no usable session id",
+        false,
+        onEnd,
+      );
+    }
+    const failed = (reason: string, receipts: boolean): RuntimeSession =>
+      RuntimeSession.#failed(services, given, reason, receipts, onEnd);
+    let loaded: Awaited<ReturnType<ContextLog["load"]>>;
+    try {
+      loaded = await services.log.load(given.session);
+      if (!loaded.ok && loaded.error.kind === "store" && loaded.error.error.kind === "not_found") {
+        const created = await services.log.start(given.session);
+        if (created.ok) return await RuntimeSession.#begin(services, given, intent, onEnd);
+        if (created.error.kind !== "store" || created.error.error.kind !== "conflict") {
+          return failed(`the session could not be started: ${describeContextError(created.error)}`, false);
+        }
+        // Another process created it meanwhile: resume that one.
+        loaded = await services.log.load(given.session);
+      }
+    } catch (caught) {
+      return failed(`the session could not be resumed: ${messageOf(caught)}`, false);
+    }
+    if (!loaded.ok) {
+      const reason = `the session could not be resumed: ${describeContextError(loaded.error)}`;
+      // A broken log still belongs to a stored session, whose receipt chain records the refusals.
+      return failed(reason, loaded.error.kind === "broken");
+    }
+    if (loaded.value.session.state === "ended") return failed("the session has ended", true);
+    const entries = loaded.value.entries;
+    const stored = storedPrincipal(entries);
+    const claimed = principal(given);
+    const differs = (field: keyof Principal): boolean =>
+      claimed[field] !== null && claimed[field] !== stored?.[field];
+    if (stored !== null && (differs("human") || differs("service") || differs("agent"))) {
+      return failed("the identity claims name another principal than the session's", true);
+    }
+    const session = new RuntimeSession(services, given, { kind: "active" }, onEnd);
+    session.#principal = stored;
+    const last = entries.at(-1);
+    session.#head = last === undefined ? null : { seq: last.seq, hash: last.hash };
+    const recovered = await session
+      .#recover(entries)
+      .catch((caught: unknown) => `the session could not be resumed: ${messageOf(caught)}`);
+    if (recovered !== null) {
+      services.report.fault({
+        stage: "session",
+        session_id: given.session,
+        action_id: null,
+        message: recovered,
+      });
+      session.#state = { kind: "failed", reason: recovered, receipts: true };
+    }
+    return session;
+  }
+
+  /** A session failed closed from the start, with the failure reported. */
+  static #failed(
+    services: SessionServices,
+    given: IdentityClaims | null,
+    reason: string,
+    receipts: boolean,
+    onEnd: () => void,
+  ): RuntimeSession {
+    const id = given?.session ?? UNUSABLE_SESSION;
+    services.report.fault({ stage: "session", session_id: id, action_id: null, message: reason });
+    return new RuntimeSession(
+      services,
+      given ?? { session: id },
+      { kind: "failed", reason, receipts },
+      onEnd,
+    );
+  }
+
+  /** A session just created in the store, with its original request logged. */
+  static async #begin(
+    services: SessionServices,
+    given: IdentityClaims,
+    intent: string | IntentInput | undefined,
+    onEnd: () => void,
+  ): Promise<RuntimeSession> {
     const session = new RuntimeSession(services, given, { kind: "active" }, onEnd);
     if (intent === undefined) return session;
     const request = typeof intent === "string" ? { text: intent } : intent;
     const valid = validateIntent({ ...request, scope: [...(request.scope ?? [])] });
     if (!valid.ok) {
-      return failed(`the original request is malformed: ${valid.errors[0]?.message ?? "invalid"}`, true);
+      const reason = `the original request is malformed: ${valid.errors[0]?.message ?? "invalid"}`;
+      return RuntimeSession.#failed(services, given, reason, true, onEnd);
     }
     const logged = await session.#append({ type: "intent", intent: valid.value });
-    if (!logged.ok) return failed(`the original request could not be logged: ${logged.message}`, true);
+    if (!logged.ok) {
+      const reason = `the original request could not be logged: ${logged.message}`;
+      return RuntimeSession.#failed(services, given, reason, true, onEnd);
+    }
     return session;
+  }
+
+  /**
+   * Settles what a process that ended left in the log (see {@link open}):
+   * null when all of it is recorded, else why not.
+   */
+  async #recover(entries: readonly ContextEntry[]): Promise<string | null> {
+    const abandoned = [...loggedActions(entries).values()].filter(isAbandoned);
+    if (abandoned.length === 0) return null;
+    const read = await this.#services.store.readReceipts(this.id);
+    if (!read.ok) return `the receipts could not be read: ${read.error.message}`;
+    const parsed = parseReceipts(read.value.records);
+    if (!parsed.ok) return parsed.message;
+    const intent = contextView(entries).intent;
+    for (const logged of abandoned) {
+      const problem = await this.#abandon(logged, parsed.receipts, intent);
+      if (problem !== null) return `an action left by an ended process could not be denied: ${problem}`;
+    }
+    return null;
+  }
+
+  /**
+   * Denies an action its process left undecided or waiting. Undecided, it
+   * was never released (release follows the logged decision): its decision
+   * is recorded as DENY, following the receipt of a decision that was never
+   * logged, if any. Waiting, it is settled as a cancelled wait is.
+   */
+  async #abandon(
+    logged: LoggedAction,
+    receipts: readonly Receipt[],
+    intent: Intent | null,
+  ): Promise<string | null> {
+    const policy = this.#services.policy();
+    const action = logged.action;
+    const entry = logged.decision;
+    if (entry === null) {
+      const last = lastReceipt(receipts, action.action_id);
+      const denial = refusal("session", ABANDONED, policy.ref);
+      let receiptId = last?.decision.result === "DENY" ? last.receipt_id : null;
+      if (receiptId === null) {
+        const issued = await this.#issue({
+          action,
+          identity_verified_at: last?.requester_context.identity_verified_at ?? null,
+          decision: denial,
+          context: {
+            context_hash: logged.hash,
+            context_log_seq: logged.seq,
+            snapshot_summary: EMPTY_SUMMARY,
+          },
+          ...(last === null ? {} : { related_receipt_id: last.receipt_id }),
+        });
+        if (!issued.ok) return issued.message;
+        receiptId = issued.id;
+      }
+      const appended = await this.#append({
+        type: "decision",
+        action_id: action.action_id,
+        decision: denial,
+        receipt_id: receiptId,
+      });
+      if (!appended.ok) return appended.message;
+      this.#emitDecision(action, denial, receiptId);
+      return null;
+    }
+    // The receipt the wait follows: the STEP_UP or DEFER decision, or the escalation of a DEFER to STEP_UP.
+    const waiting = lastReceipt(
+      receipts,
+      action.action_id,
+      (r) => r.decision.result === "STEP_UP" || r.decision.result === "DEFER",
+    );
+    if (waiting === null) return `no receipt of the ${entry.decision.result} decision on ${action.action_id}`;
+    const escalated = waiting.related_receipt_id !== null;
+    const decision = escalated
+      ? settledDecision(
+          entry.decision,
+          "STEP_UP",
+          waiting.decision.reasons[0] ?? "escalated",
+          entry.decision.deferral?.approval ?? null,
+        )
+      : entry.decision;
+    const suspended: Suspended = {
+      action,
+      decision,
+      receiptId: waiting.receipt_id,
+      context: waiting.context,
+      intent,
+      identityVerifiedAt: waiting.requester_context.identity_verified_at,
+      suspendedAt: Date.parse(entry.time),
+      deferral: escalated ? null : waiting.deferral,
+      reevaluate: () => Promise.resolve({ ok: false, message: ABANDONED }),
+      cascade: { depth: 0, dependsOn: [] },
+    };
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const concluded = await runPending(
+      {
+        approvals: null,
+        deferrals: null,
+        clock: () => this.#now() ?? new Date(Number.NaN),
+        ceilingMs: 0,
+        reverify: () => Promise.resolve({ ok: false, reason: ABANDONED }),
+        conclude: (s, settlement) =>
+          this.#settle(s, { ...settlement, reason: `${settlement.reason}: ${ABANDONED}` }, policy),
+        fault: (stage, message) => this.#fault(stage, action.action_id, message),
+      },
+      suspended,
+      cancelled.signal,
+    );
+    return concluded.receiptId === null ? concluded.reason : null;
   }
 
   evaluate(call: ToolCall): Promise<EnforcementHandle> {
@@ -296,12 +559,24 @@ export class RuntimeSession implements Session {
       key === null
         ? `act_${globalThis.crypto.randomUUID().replaceAll("-", "")}`
         : `act_${key.action.slice(0, 32)}`;
-    const handle = this.#lock
-      .run(this.id, () => this.#decide(raw, actionId, conflict))
-      .catch((caught: unknown) => {
-        this.#fault("session", actionId, `unexpected failure: ${messageOf(caught)}`);
-        return this.#deny(actionId, "DENY", ["runtime:session"], "the runtime failed", null);
-      });
+    const found = dependencies(raw, [...this.#blocking.values()], {
+      ir: this.#services.policy().ir,
+      resolvers: this.#services.resolvers,
+      limits: this.#services.limits,
+      identity: claimedIdentity(this.#claims),
+    });
+    // A repeat of a deferred action (or of one waiting behind it) is that action: it attaches to its record.
+    if (found.kind === "repeat" && conflict === null) return found.of.handle.then(asReplay);
+    const cascade = found.kind === "depends" ? found.dependency : null;
+    const decide = (blocked: string | null): Promise<EnforcementHandle> =>
+      this.#lock
+        .run(this.id, () => this.#decide(raw, actionId, conflict, blocked))
+        .catch((caught: unknown) => {
+          this.#fault("session", actionId, `unexpected failure: ${messageOf(caught)}`);
+          return this.#deny(actionId, "DENY", ["runtime:session"], "the runtime failed", null);
+        });
+    const handle = cascade === null ? decide(null) : this.#behind(actionId, cascade, decide);
+    if (found.kind !== "repeat") this.#track(actionId, handle, found.probe, cascade);
     if (key !== null) {
       this.#calls.set(key.action, handle);
       if (first === undefined) this.#requests.set(key.callId, key.request);
@@ -342,6 +617,28 @@ export class RuntimeSession implements Session {
     receiptId: string | null,
   ): DenyHandle {
     return { kind: "deny", actionId, reason, rules, decision, receiptId, replay: false };
+  }
+
+  /**
+   * The session's context for a decision: the whole log, verified, the first
+   * time; afterwards only the entries appended since the last read, verified
+   * to chain onto it (a log changed under it is `broken`). On any failure the
+   * context is forgotten, and the next decision reads the whole log again.
+   */
+  async #loadContext(): Promise<
+    ContextResult<{ readonly session: SessionRecord; readonly view: ContextAccumulator }>
+  > {
+    const known = this.#context;
+    this.#context = null;
+    const head = known?.head ?? null;
+    const log = this.#services.log;
+    const loaded =
+      known === null || head === null ? await log.load(this.id) : await log.loadAfter(this.id, head);
+    if (!loaded.ok) return loaded;
+    const view = known ?? new ContextAccumulator();
+    view.apply(loaded.value.entries);
+    this.#context = view;
+    return { ok: true, value: { session: loaded.value.session, view } };
   }
 
   async #append(
@@ -428,7 +725,12 @@ export class RuntimeSession implements Session {
     return this.#deny(action.action_id, "DENY", decision.rules, decision.reasons.join("; "), receiptId);
   }
 
-  #emitDecision(action: Action, decision: Decision, receiptId: string | null): void {
+  #emitDecision(
+    action: Action,
+    decision: Decision,
+    receiptId: string | null,
+    summary: SnapshotSummary = EMPTY_SUMMARY,
+  ): void {
     this.#services.report.emit({
       type: "decision",
       session_id: this.id,
@@ -438,7 +740,25 @@ export class RuntimeSession implements Session {
       rules: decision.rules,
       receipt_id: receiptId,
       policy: decision.policy,
+      action,
+      recorded: decision,
+      summary,
     });
+  }
+
+  /** Tracks the session's drift on a decision made on scores, and reports a level crossed. */
+  #observeDrift(draft: Draft, receiptId: string): void {
+    const scores = draft.signals?.scores;
+    if (scores?.alignment === undefined || scores.drift === undefined) return;
+    const crossed = this.#drift.observe({
+      session_id: this.id,
+      action: draft.action,
+      alignment: scores.alignment,
+      drift: scores.drift,
+      summary: draft.context.snapshot_summary,
+      receipt_id: receiptId,
+    });
+    if (crossed !== null) this.#services.report.emit(crossed);
   }
 
   /** The clock's time, or null when it gives no valid time. */
@@ -558,7 +878,12 @@ export class RuntimeSession implements Session {
   }
 
   /** The pipeline for one call; runs under the session's lock. `conflict` refuses a call id reused for another request. */
-  async #decide(call: ToolCall, actionId: string, conflict: string | null): Promise<EnforcementHandle> {
+  async #decide(
+    call: ToolCall,
+    actionId: string,
+    conflict: string | null,
+    blocked: string | null,
+  ): Promise<EnforcementHandle> {
     const policy = this.#services.policy();
     const now = this.#now();
     if (now === null) {
@@ -587,12 +912,19 @@ export class RuntimeSession implements Session {
       return this.#refuse(mediated.action, policy, "session", "the session has ended", null, false);
     }
     if (conflict !== null) return this.#refuse(mediated.action, policy, "mediation", conflict, null, false);
+    if (blocked !== null) return this.#refuse(mediated.action, policy, "deferral", blocked, null, false);
     if (!mediated.ok)
       return this.#refuse(mediated.action, policy, "mediation", mediated.problem, null, false);
 
     const verified = await this.#verify(now);
     if (!verified.ok)
       return this.#refuse(mediated.action, policy, "identity", verified.reason, null, verified.fault);
+    if (this.#principal !== null && !samePrincipal(this.#principal, principal(verified.identity))) {
+      // A resumed session acts for the principal its actions were bound to, never another.
+      const reason = "the verified identity is not the principal of the resumed session";
+      this.#state = { kind: "failed", reason, receipts: true };
+      return this.#refuse(mediated.action, policy, "identity", reason, verified.verifiedAt, true);
+    }
     const bound: Action = { ...mediated.action, identity: verified.identity };
     const valid = validateAction(bound);
     if (!valid.ok) {
@@ -602,9 +934,9 @@ export class RuntimeSession implements Session {
     }
     const action = valid.value;
 
-    let entries: readonly ContextEntry[];
+    let view: ContextAccumulator;
     try {
-      const loaded = await this.#services.log.load(this.id);
+      const loaded = await this.#loadContext();
       if (!loaded.ok) {
         const reason = describeContextError(loaded.error);
         if (loaded.error.kind === "broken") this.#state = { kind: "failed", reason, receipts: true };
@@ -615,10 +947,19 @@ export class RuntimeSession implements Session {
         this.#state = { kind: "ended" };
         return this.#refuse(action, policy, "session", "the session has ended", verified.verifiedAt, false);
       }
-      entries = loaded.value.entries;
-      const last = entries.at(-1);
-      this.#head = last === undefined ? null : { seq: last.seq, hash: last.hash };
+      view = loaded.value.view;
+      this.#head = view.head;
+      if (view.proposed(action.action_id)) {
+        // Decided before, by another process sharing the session: the same action, its recorded decision
+        // again. Rare, so read from the whole log.
+        const full = await this.#services.log.load(this.id);
+        const stored = full.ok ? loggedActions(full.value.entries).get(action.action_id) : undefined;
+        if (stored !== undefined) return storedHandle(stored);
+        const reason = full.ok ? "the action vanished from the log" : describeContextError(full.error);
+        return this.#refuse(action, policy, "context", reason, verified.verifiedAt, true);
+      }
     } catch (caught) {
+      this.#context = null;
       return this.#refuse(
         action,
         policy,
@@ -628,7 +969,6 @@ export class RuntimeSession implements Session {
         true,
       );
     }
-    const view = contextView(entries);
     if (view.latest !== null && now.getTime() < view.latest) {
       const reason = `the clock went backwards: ${now.toISOString()} is before the session's last entry at ${new Date(view.latest).toISOString()}`;
       return this.#refuse(action, policy, "clock", reason, verified.verifiedAt, true);
@@ -639,7 +979,11 @@ export class RuntimeSession implements Session {
 
     // From here on the action is in the log, and so is whatever is decided on it.
     const entry = appended.entry;
-    const draft = (context: ReceiptContext, signals: DecisionSignals | null): Draft => ({
+    const draft = (
+      context: ReceiptContext,
+      signals: DecisionSignals | null,
+      input: EvalInput | null,
+    ): Draft => ({
       action,
       policy,
       identityVerifiedAt: verified.verifiedAt,
@@ -647,6 +991,7 @@ export class RuntimeSession implements Session {
       context,
       intent: view.intent,
       signals,
+      input,
     });
     const summarised = snapshotSummary(action, view, {});
     const plain = draft(
@@ -655,6 +1000,7 @@ export class RuntimeSession implements Session {
         context_log_seq: entry.seq,
         snapshot_summary: summarised.ok ? summarised.summary : EMPTY_SUMMARY,
       },
+      null,
       null,
     );
     const failClosed = (stage: FaultStage, message: string): Promise<EnforcementHandle> => {
@@ -667,31 +1013,52 @@ export class RuntimeSession implements Session {
     const scored = await this.#score(view, action);
     if (!scored.ok) return failClosed("scorer", scored.message);
     const input = evalInput(action, view, facts.facts, scored.scores);
+    let features: FeatureValues;
+    try {
+      features = view.features(policy.ir, input.action.time);
+    } catch (caught) {
+      return failClosed("evaluator", `the session's features failed: ${messageOf(caught)}`);
+    }
     const hashed = frozenHash({
       session_id: this.id,
       context_log_seq: entry.seq,
       context_head: entry.hash,
       input,
+      features,
       scorer: scored.scorer,
     });
     if (!hashed.ok)
       return failClosed("context", `the evaluation input has no canonical form: ${hashed.message}`);
     let decision: Decision;
     try {
-      decision = recordedDecision(evaluate(policy.ir, input), policy.ref, scored.scores);
+      decision = recordedDecision(
+        evaluate(policy.ir, input, { features }),
+        policy.ref,
+        scored.scores,
+        scored.scorer,
+      );
     } catch (caught) {
       return failClosed("evaluator", `the policy evaluator failed: ${messageOf(caught)}`);
     }
-    const summary = snapshotSummary(action, view, scored.scores);
+    const summary = snapshotSummary(
+      action,
+      view,
+      scored.scores,
+      this.#drift.profile(action.identity).threshold,
+    );
     return this.#conclude(
-      draft(
-        {
-          context_hash: hashed.hash,
-          context_log_seq: entry.seq,
-          snapshot_summary: summary.ok ? summary.summary : EMPTY_SUMMARY,
-        },
-        { context_hash: hashed.hash, scores: scored.scores, scorer: scored.scorer, facts: facts.facts },
-      ),
+      {
+        ...draft(
+          {
+            context_hash: hashed.hash,
+            context_log_seq: entry.seq,
+            snapshot_summary: summary.ok ? summary.summary : EMPTY_SUMMARY,
+          },
+          { context_hash: hashed.hash, scores: scored.scores, scorer: scored.scorer, facts: facts.facts },
+          input,
+        ),
+        features,
+      },
       decision,
     );
   }
@@ -740,11 +1107,16 @@ export class RuntimeSession implements Session {
       receipt_id: issued.id,
       ...(draft.signals === null ? {} : { signals: draft.signals }),
     });
-    if (!logged.ok) {
-      this.#fault("context", action.action_id, logged.message);
+    const lost = !logged.ok
+      ? `the decision could not be logged: ${logged.message}`
+      : decision.result === "DENY"
+        ? null
+        : await this.#preempted(action.action_id, logged.entry, draft.context.context_log_seq);
+    if (lost !== null) {
+      this.#fault("context", action.action_id, lost);
       if (decision.result !== "DENY") {
-        // Receipted, but the log does not know it: later decisions would not see it, so it must not run.
-        const denial = refusal("context", `the decision could not be logged: ${logged.message}`, policy.ref);
+        // Receipted, but the log does not know it (or records another decision first): it must not run.
+        const denial = refusal("context", lost, policy.ref);
         const followUp = await this.#issue({
           action,
           identity_verified_at: draft.identityVerifiedAt,
@@ -757,7 +1129,8 @@ export class RuntimeSession implements Session {
         return this.#deny(action.action_id, "DENY", denial.rules, denial.reasons.join("; "), receiptId);
       }
     }
-    this.#emitDecision(action, decision, issued.id);
+    this.#emitDecision(action, decision, issued.id, draft.context.snapshot_summary);
+    this.#observeDrift(draft, issued.id);
     switch (decision.result) {
       case "DENY":
         return this.#deny(action.action_id, "DENY", decision.rules, decision.reasons.join("; "), issued.id);
@@ -776,6 +1149,8 @@ export class RuntimeSession implements Session {
             identityVerifiedAt: draft.identityVerifiedAt,
             suspendedAt: now,
             deferral,
+            reevaluate: this.#reevaluator(draft),
+            cascade: this.#cascadeOf(action.action_id),
           },
           policy,
           draft.verified,
@@ -897,6 +1272,13 @@ export class RuntimeSession implements Session {
       const appended = await this.#append(settlement.entry);
       if (appended.ok) {
         context = { ...s.context, context_hash: appended.entry.hash, context_log_seq: appended.entry.seq };
+        const lost =
+          result === "ALLOW" ? await this.#preempted(s.action.action_id, appended.entry, null) : null;
+        if (lost !== null) {
+          this.#fault("context", s.action.action_id, lost);
+          result = "DENY";
+          reason = `${reason}; but ${lost}`;
+        }
       } else {
         this.#fault("context", s.action.action_id, appended.message);
         if (result !== "DENY") {
@@ -938,6 +1320,114 @@ export class RuntimeSession implements Session {
     return { result, reason, receiptId };
   }
 
+  /** Waits until every action `dependency` names has settled, then decides; denies if one was not released. */
+  async #behind(
+    actionId: string,
+    dependency: Dependency,
+    decide: (blocked: string | null) => Promise<EnforcementHandle>,
+  ): Promise<EnforcementHandle> {
+    const limit = this.#services.maxDeferralDepth;
+    if (dependency.depth > limit) {
+      return decide(`it waits behind a chain of ${dependency.depth} deferrals; at most ${limit} are allowed`);
+    }
+    const ran = await Promise.all(dependency.on.map((b) => b.done));
+    const failed = dependency.on.filter((_, i) => ran[i] !== true).map((b) => b.actionId);
+    if (failed.length > 0) return decide(`it depends on ${failed.join(", ")}, which was not released`);
+    this.#cascades.set(actionId, dependency);
+    return decide(null);
+  }
+
+  /** The deferral chain an action waited behind (consumed once it is decided). */
+  #cascadeOf(actionId: string): Suspended["cascade"] {
+    const dependency = this.#cascades.get(actionId);
+    this.#cascades.delete(actionId);
+    if (dependency === undefined) return { depth: 0, dependsOn: [] };
+    return { depth: dependency.depth, dependsOn: dependency.on.map((b) => documentId("dfr", b.actionId)) };
+  }
+
+  /**
+   * Makes the action a blocker for later calls while it is deferred (or, for
+   * `cascade`, while it waits behind deferrals), until it has run or never will.
+   */
+  #track(
+    actionId: string,
+    handle: Promise<EnforcementHandle>,
+    probe: Blocking["probe"],
+    cascade: Dependency | null,
+  ): void {
+    const register = (): void => {
+      let waiting = true;
+      void handle.then(async (h) => {
+        if (h.kind === "pending") await h.settled;
+        waiting = false;
+      });
+      const entry: Blocking = {
+        actionId,
+        probe,
+        depth: cascade?.depth ?? 0,
+        handle,
+        waiting: () => waiting,
+        done: this.#wasReleased(handle),
+      };
+      this.#blocking.set(actionId, entry);
+      void entry.done.then(() => this.#blocking.delete(actionId));
+    };
+    if (cascade !== null) register();
+    else {
+      void handle.then((h) => {
+        if (h.kind === "pending" && h.decision === "DEFER" && !h.replay) register();
+      });
+    }
+  }
+
+  /** Whether the action behind `handle` was released, once it has settled. */
+  async #wasReleased(handle: Promise<EnforcementHandle>): Promise<boolean> {
+    const first = await handle;
+    const final = first.kind === "pending" ? await first.settled : first;
+    return final.kind === "allow" && !final.replay;
+  }
+
+  /** Re-evaluation of a suspended action with more facts, on the snapshot and policy it was decided with. */
+  #reevaluator(draft: Draft): Reevaluate {
+    return async (facts) => {
+      const { input, features } = draft;
+      if (input === null || features === undefined)
+        return { ok: false, message: "the decision has no evaluation input" };
+      if (!isPlainObject(facts)) return { ok: false, message: "facts must be a JSON object" };
+      const declared = draft.policy.ir.facts;
+      const merged: Record<string, Json> = { ...input.snapshot.facts };
+      for (const [name, value] of Object.entries(facts)) {
+        const type = Object.hasOwn(declared, name) ? declared[name] : undefined;
+        // As for the fact provider: facts the policy does not declare cannot influence it.
+        if (type === undefined) continue;
+        const problem = valueProblem(value, type);
+        if (problem !== null) return { ok: false, message: `fact ${name}: ${problem}` };
+        merged[name] = value;
+      }
+      const text = canonicalize(merged);
+      if (!text.ok) return { ok: false, message: `the facts are not JSON: ${text.error.message}` };
+      try {
+        const again = evaluate(
+          draft.policy.ir,
+          { ...input, snapshot: { ...input.snapshot, facts: JSON.parse(text.value) as Args } },
+          { features },
+        );
+        const recorded = recordedDecision(again, draft.policy.ref, {});
+        return {
+          ok: true,
+          value: {
+            result: recorded.result,
+            rules: recorded.rules,
+            reasons: recorded.reasons,
+            approval: recorded.approval,
+          },
+        };
+      } catch (caught) {
+        return { ok: false, message: `the policy evaluator failed: ${messageOf(caught)}` };
+      }
+    };
+  }
+
   recordOutcome(actionId: string, outcome: ToolOutcome): Promise<OutcomeResult> {
     return this.#lock
       .run(this.id, () => this.#recordOutcome(actionId, outcome))
@@ -948,9 +1438,73 @@ export class RuntimeSession implements Session {
       });
   }
 
+  /**
+   * Why the action must not be released although `mine`, its decision or
+   * settlement, was logged: another process sharing the session logged one
+   * first, and the log's first one stands. Null when `mine` is the first;
+   * the log is not read back when nothing came between the action's own
+   * entry (`since`) and `mine`.
+   */
+  async #preempted(actionId: string, mine: ContextEntry, since: number | null): Promise<string | null> {
+    if (since !== null && mine.seq === since + 1) return null;
+    let loaded: Awaited<ReturnType<ContextLog["load"]>>;
+    try {
+      loaded = await this.#services.log.load(this.id);
+    } catch (caught) {
+      return `the log could not be read back: ${messageOf(caught)}`;
+    }
+    if (!loaded.ok) return `the log could not be read back: ${describeContextError(loaded.error)}`;
+    const logged = loggedActions(loaded.value.entries).get(actionId);
+    const first = mine.type === "decision" ? logged?.decision?.seq : logged?.settledAt;
+    return first === mine.seq ? null : "another process recorded a decision on it first";
+  }
+
+  /** A released action whose outcome is not recorded, as the stored log and receipts know it; else why not. */
+  async #storedRelease(actionId: string): Promise<Released | string> {
+    const unknown = `no released action ${actionId} in this session`;
+    if (this.#state.kind !== "active") return unknown;
+    const loaded = await this.#services.log.load(this.id);
+    if (!loaded.ok) return describeContextError(loaded.error);
+    const logged = loggedActions(loaded.value.entries).get(actionId);
+    if (logged === undefined || logged.decision === null || !isReleased(logged)) return unknown;
+    if (logged.outcome) return `the outcome of ${actionId} is already recorded`;
+    const read = await this.#services.store.readReceipts(this.id);
+    if (!read.ok) return `the receipts could not be read: ${read.error.message}`;
+    const parsed = parseReceipts(read.value.records);
+    if (!parsed.ok) return parsed.message;
+    const releasing = lastReceipt(
+      parsed.receipts,
+      actionId,
+      (r) => (r.decision.result === "ALLOW" || r.decision.result === "MODIFY") && r.execution === null,
+    );
+    if (releasing === null) return `no receipt released ${actionId}`;
+    const decided = logged.decision.decision;
+    return {
+      action: logged.action,
+      args: releasedArgs(logged),
+      decision:
+        decided.result === "ALLOW" || decided.result === "MODIFY"
+          ? decided
+          : settledDecision(decided, "ALLOW", releasing.decision.reasons[0] ?? "released", null),
+      receiptId: releasing.receipt_id,
+      releasedAt: releasing.issued_at,
+      // Its output is labelled by the policy in force now: the one it was released under is not kept.
+      policy: this.#services.policy(),
+      identityVerifiedAt: releasing.requester_context.identity_verified_at,
+      context: releasing.context,
+      outcome: false,
+    };
+  }
+
   async #recordOutcome(actionId: string, outcome: ToolOutcome): Promise<OutcomeResult> {
-    const released = this.#released.get(actionId);
-    if (released === undefined) return { ok: false, error: `no released action ${actionId} in this session` };
+    let released = this.#released.get(actionId);
+    if (released === undefined) {
+      // Released by another process sharing the session (a resumed session's predecessor): the log knows it.
+      const stored = await this.#storedRelease(actionId);
+      if (typeof stored === "string") return { ok: false, error: stored };
+      released = stored;
+      this.#released.set(actionId, released);
+    }
     if (released.outcome) return { ok: false, error: `the outcome of ${actionId} is already recorded` };
     if (!isPlainObject(outcome) || typeof outcome.success !== "boolean") {
       return { ok: false, error: "an outcome needs a boolean success" };

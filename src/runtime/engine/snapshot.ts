@@ -1,14 +1,18 @@
 /**
  * From a session's verified context log to what a decision is made on.
  *
- * The evaluation input is built from the log up to and including the
- * action's own entry, plus the signals the log cannot determine (facts and
- * scores), which are frozen with it. The whole input, with the position and
- * hash of the log entry it ends at and the scorer that produced the scores,
- * is hashed; that hash is the receipt's `context_hash` and is also written
- * with the decision into the log. So a receipt names exactly the input its
- * decision was made on, and {@link replayDecision} can rebuild that input from
- * the log alone, check it against the hash, and evaluate it again.
+ * The evaluation input is the action, the original request, and the signals
+ * the log cannot determine (facts and scores), frozen with it; the session's
+ * history enters as the values of the session queries the policy declares
+ * (its features, `session.tainted`, `session.sensitivity`), which the
+ * context accumulator maintains entry by entry. The frozen input — the
+ * evaluation input, those values, the position and hash of the log entry it
+ * ends at (which commit to the whole history) and the scorer that produced
+ * the scores — is hashed; that hash is the receipt's `context_hash` and is
+ * also written with the decision into the log. Its size does not grow with
+ * the session. So a receipt names exactly the input its decision was made
+ * on, and {@link replayDecision} can rebuild that input from the log alone,
+ * check it against the hash, and evaluate it again.
  *
  * The same log also yields the receipt's snapshot summary and the full
  * context approvers are shown.
@@ -16,22 +20,17 @@
  * @module
  */
 import { evaluate } from "../../eval/evaluate.ts";
-import type { EvalDecision, EvalInput, HistoryEntry, Json } from "../../ir/contract.ts";
+import type { FeatureValues } from "../../eval/feature-state.ts";
+import type { EvalDecision, EvalInput, Json } from "../../ir/contract.ts";
 import type { Ir } from "../../ir/types.ts";
 import { canonicalHash } from "../../schema/canonical.ts";
-import type {
-  Action,
-  Intent,
-  PriorAction,
-  RiskSignals,
-  SensitivityLevel,
-  SnapshotSummary,
-} from "../../schema/generated/types.ts";
+import type { Action, RiskSignals, SnapshotSummary } from "../../schema/generated/types.ts";
+import { ContextAccumulator, type ContextView } from "../context/accumulator.ts";
 import type { ContextEntry, DecisionSignals } from "../context/entry.ts";
-import { toHistory } from "../context/history.ts";
 import { evalIdentity } from "../mediation/identity.ts";
-import type { ScoredAction } from "../scoring/types.ts";
 import { messageOf } from "./bounded.ts";
+
+export type { ContextView } from "../context/accumulator.ts";
 
 /** Above this drift, a receipt's risk signals report `drift_detected` (AARM §3.2's default). */
 export const DRIFT_THRESHOLD = 0.7;
@@ -39,51 +38,18 @@ export const DRIFT_THRESHOLD = 0.7;
 /** How many earlier actions a receipt's summary and an approval request list, newest last. */
 export const SUMMARY_ACTIONS = 20;
 
-const LEVELS: readonly SensitivityLevel[] = ["public", "internal", "confidential", "restricted"];
+const LEVELS = ["public", "internal", "confidential", "restricted"];
 
-/** What a session's log says, as the decision path reads it. */
-export interface ContextView {
-  /** The user's original request, or null when none was supplied. */
-  readonly intent: Intent | null;
-  /** Earlier actions that were released, with their output labels: the evaluator's history. */
-  readonly history: readonly HistoryEntry[];
-  /** Every earlier action proposed, with the alignment frozen when it was decided: the scorer's history. */
-  readonly scored: readonly ScoredAction[];
-  /** Every earlier action decided, with its decision: the receipts' and approvers' summary. */
-  readonly prior: readonly PriorAction[];
-  /** The latest time any entry was appended at (ms), or null for an empty log. */
-  readonly latest: number | null;
-}
-
-/** The view of `entries` (a verified log, or a prefix of one). */
+/** The view of `entries` (a verified log, or a prefix of one), read in one pass. */
 export function contextView(entries: readonly ContextEntry[]): ContextView {
-  let intent: Intent | null = null;
-  let latest: number | null = null;
-  const actions = new Map<string, Action>();
-  const decided = new Map<string, ContextEntry & { readonly type: "decision" }>();
-  for (const entry of entries) {
-    const time = Date.parse(entry.time);
-    latest = latest === null ? time : Math.max(latest, time);
-    if (entry.type === "intent") intent ??= entry.intent;
-    else if (entry.type === "action" && !actions.has(entry.action.action_id)) {
-      actions.set(entry.action.action_id, entry.action);
-    } else if (entry.type === "decision" && !decided.has(entry.action_id))
-      decided.set(entry.action_id, entry);
-  }
-  const scored: ScoredAction[] = [];
-  const prior: PriorAction[] = [];
-  for (const [id, action] of actions) {
-    const decision = decided.get(id)?.decision;
-    scored.push({ action, alignment: decision?.alignment ?? null });
-    if (decision !== undefined) {
-      const { action_id, timestamp, tool, operation } = action;
-      prior.push({ action_id, timestamp, tool, operation, decision: decision.result });
-    }
-  }
-  return { intent, history: toHistory(entries), scored, prior, latest };
+  return ContextAccumulator.of(entries);
 }
 
-/** The evaluation input for `action`, on top of `view`. */
+/**
+ * The evaluation input for `action`, on top of `view`. Its snapshot's
+ * history is empty: the decision reads the session through the feature
+ * values (`view.features`), which `evaluate` takes alongside.
+ */
 export function evalInput(
   action: Action,
   view: ContextView,
@@ -102,7 +68,7 @@ export function evalInput(
       ...(intent === null ? {} : { intent: { text: intent.text, scope: intent.scope } }),
       scores: { ...scores },
       facts: { ...facts },
-      history: view.history,
+      history: [],
     },
   };
 }
@@ -113,7 +79,10 @@ export interface FrozenInput {
   /** The action's own entry: the last entry of the log the input includes. */
   readonly context_log_seq: number;
   readonly context_head: string;
+  /** The evaluation input, with an empty history. */
   readonly input: EvalInput;
+  /** The session-query values the policy read the history through, at the action's time. */
+  readonly features: FeatureValues;
   readonly scorer: DecisionSignals["scorer"];
 }
 
@@ -125,27 +94,6 @@ export function frozenHash(
   return hash.ok ? { ok: true, hash: hash.value } : { ok: false, message: hash.error.message };
 }
 
-function categoriesOf(history: readonly HistoryEntry[]): string[] {
-  const categories = new Set<string>();
-  for (const entry of history) {
-    for (const label of entry.labels) {
-      if (!LEVELS.includes(label as SensitivityLevel) && label !== "untrusted") categories.add(label);
-    }
-  }
-  return [...categories].sort();
-}
-
-/** The highest level the history's outputs carried; an output without a level counts as `restricted`. */
-function highestOf(history: readonly HistoryEntry[]): SensitivityLevel | null {
-  if (history.length === 0) return null;
-  let best = 0;
-  for (const entry of history) {
-    const levels = entry.labels.map((l) => LEVELS.indexOf(l as SensitivityLevel)).filter((i) => i >= 0);
-    best = Math.max(best, levels.length === 0 ? LEVELS.length - 1 : Math.max(...levels));
-  }
-  return LEVELS[best] ?? "restricted";
-}
-
 function inScope(tool: string, scope: readonly string[]): boolean {
   return scope.some((s) => tool === s || tool.startsWith(`${s}.`));
 }
@@ -154,25 +102,31 @@ function inScope(tool: string, scope: readonly string[]): boolean {
  * The risk signals the context supports; a signal that cannot be computed
  * (no request, no scores) is absent, never false.
  */
-function riskSignals(action: Action, view: ContextView, scores: DecisionSignals["scores"]): RiskSignals {
+function riskSignals(
+  action: Action,
+  view: ContextView,
+  scores: DecisionSignals["scores"],
+  driftThreshold: number,
+): RiskSignals {
   const signals: { -readonly [K in keyof RiskSignals]: RiskSignals[K] } = {};
   const intent = view.intent;
   if (intent !== null && intent.scope.length > 0)
     signals.scope_expansion = !inScope(action.tool, intent.scope);
-  const highest = highestOf(view.history);
+  const highest = view.highest;
   if (intent !== null && highest !== null) {
     const expected = LEVELS.indexOf(intent.expected_classification ?? "public");
     signals.classification_escalation = LEVELS.indexOf(highest) > expected;
   }
-  if (scores.drift !== undefined) signals.drift_detected = scores.drift > DRIFT_THRESHOLD;
+  if (scores.drift !== undefined) signals.drift_detected = scores.drift > driftThreshold;
   return signals;
 }
 
-/** The receipt's summary of the context `action` was decided in. */
+/** The receipt's summary of the context `action` was decided in; drift above `driftThreshold` is `drift_detected`. */
 export function snapshotSummary(
   action: Action,
   view: ContextView,
   scores: DecisionSignals["scores"],
+  driftThreshold: number = DRIFT_THRESHOLD,
 ):
   | { readonly ok: true; readonly summary: SnapshotSummary }
   | { readonly ok: false; readonly message: string } {
@@ -186,9 +140,9 @@ export function snapshotSummary(
     ok: true,
     summary: {
       prior_actions: view.prior.slice(-SUMMARY_ACTIONS),
-      data_classifications: categoriesOf(view.history),
-      highest_sensitivity: highestOf(view.history),
-      risk_signals: riskSignals(action, view, scores),
+      data_classifications: [...view.categories],
+      highest_sensitivity: view.highest,
+      risk_signals: riskSignals(action, view, scores, driftThreshold),
       ...(scores.alignment === undefined
         ? {}
         : { semantic_distance: Math.round((1 - scores.alignment) * 1e6) / 1e6 }),
@@ -212,6 +166,8 @@ export type Replay =
       readonly ok: true;
       /** The input rebuilt from the log and the frozen signals. */
       readonly input: EvalInput;
+      /** The session-query values rebuilt from the log, which the decision reads. */
+      readonly features: FeatureValues;
       /** Its hash, computed now. */
       readonly context_hash: string;
       /** Whether it equals the hash recorded with the decision (and in its receipt). */
@@ -225,8 +181,10 @@ export type Replay =
  * Rebuilds the input the decision on `actionId` was made on, from a
  * verified context log `entries` (as `ContextLog.load` returns it), checks it
  * against the recorded hash, and evaluates it under `ir` again. Under the
- * policy it was decided with (the receipt's policy hash), the decision is the
- * recorded one.
+ * policy it was decided with (the receipt's policy hash), the hash matches and
+ * the decision is the recorded one; the frozen input holds the values of the
+ * session queries *that* policy declares, so under another policy with other
+ * queries the hash differs while the log is intact.
  */
 export function replayDecision(ir: Ir, entries: readonly ContextEntry[], actionId: string): Replay {
   const at = entries.findIndex((e) => e.type === "action" && e.action.action_id === actionId);
@@ -241,12 +199,20 @@ export function replayDecision(ir: Ir, entries: readonly ContextEntry[], actionI
     };
   }
   const { signals } = decided;
-  const input = evalInput(entry.action, contextView(entries.slice(0, at)), signals.facts, signals.scores);
+  const view = contextView(entries.slice(0, at));
+  const input = evalInput(entry.action, view, signals.facts, signals.scores);
+  let features: FeatureValues;
+  try {
+    features = view.features(ir, input.action.time);
+  } catch (caught) {
+    return { ok: false, problem: `the session's features failed: ${messageOf(caught)}` };
+  }
   const hashed = frozenHash({
     session_id: entry.session_id,
     context_log_seq: entry.seq,
     context_head: entry.hash,
     input,
+    features,
     scorer: signals.scorer,
   });
   if (!hashed.ok) return { ok: false, problem: hashed.message };
@@ -254,9 +220,10 @@ export function replayDecision(ir: Ir, entries: readonly ContextEntry[], actionI
     return {
       ok: true,
       input,
+      features,
       context_hash: hashed.hash,
       matches: hashed.hash === signals.context_hash,
-      decision: evaluate(ir, input),
+      decision: evaluate(ir, input, { features }),
     };
   } catch (caught) {
     return { ok: false, problem: `the evaluator failed: ${messageOf(caught)}` };

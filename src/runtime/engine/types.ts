@@ -16,9 +16,13 @@ import type { IrType } from "../../ir/types.ts";
 import type {
   Action,
   ApprovalRequest,
+  ApprovalRequirement,
   ApprovalResult,
+  Decision,
   DeferredAction,
   PolicyRef,
+  RiskSignals,
+  SnapshotSummary,
 } from "../../schema/generated/types.ts";
 
 /** Run the tool: the decision (or its settlement) released the action. */
@@ -118,15 +122,39 @@ export interface DeferralSettlement {
   readonly reason: string;
   /** Resolution attempts made, the last included. */
   readonly attempts: number;
+  /** For a STEP_UP found by re-evaluation, the approval that decision asked for (else the deferral's own). */
+  readonly approval?: ApprovalRequirement;
+}
+
+/** What the policy decides for a deferred action once more facts are known. */
+export interface Reevaluation {
+  readonly result: DecisionKind;
+  readonly rules: readonly string[];
+  readonly reasons: readonly string[];
+  /** The approval a STEP_UP asks for; null otherwise. */
+  readonly approval: ApprovalRequirement | null;
 }
 
 /**
+ * Evaluates a deferred action again, under the policy and on the context
+ * snapshot it was deferred with, with `facts` added to the facts it had.
+ * Facts the policy does not declare are ignored; a fact of the wrong type is
+ * an error.
+ */
+export type Reevaluate = (facts: {
+  readonly [name: string]: Json;
+}) => Promise<
+  { readonly ok: true; readonly value: Reevaluation } | { readonly ok: false; readonly message: string }
+>;
+
+/**
  * The deferral service (AARM §3.5), as the runtime needs it: it gathers the
- * missing context for a suspended action and resolves it. The runtime bounds
- * the wait by the deferral's timeout and aborts `signal` when it gives up.
+ * missing context for a suspended action and resolves it, with `reevaluate`
+ * once facts arrive. The runtime bounds the wait by the deferral's timeout
+ * and aborts `signal` when it gives up.
  */
 export interface DeferralService {
-  defer(deferred: DeferredAction, signal: AbortSignal): Promise<DeferralSettlement>;
+  defer(deferred: DeferredAction, signal: AbortSignal, reevaluate: Reevaluate): Promise<DeferralSettlement>;
 }
 
 /** What a fact provider is asked. */
@@ -170,6 +198,38 @@ export interface RuntimeFault {
   readonly message: string;
 }
 
+/**
+ * The session's drift from its original request reached a level of its
+ * drift profile (AARM R7): `warning` or `exceeded`. Reported once per
+ * crossing, upwards; it is reported again only after the drift fell below
+ * that level.
+ */
+export interface DriftEvent {
+  readonly type: "drift";
+  readonly session_id: string;
+  /** The action whose decision crossed the level. */
+  readonly action_id: string;
+  readonly tool: string;
+  readonly level: "warning" | "exceeded";
+  /** The drift profile in force and its levels. */
+  readonly profile: { readonly name: string; readonly warning: number; readonly threshold: number };
+  /** Cumulative drift (the scorer's aggregate) after this action. */
+  readonly drift: number;
+  /** The highest cumulative drift the session reached so far. */
+  readonly peak: number;
+  /** This action's own distance from the request (1 − alignment). */
+  readonly semantic_distance: number;
+  /** Actions scored in the session so far, this one included. */
+  readonly action_count: number;
+  /** Hash of the original request, or null. */
+  readonly intent_hash: string | null;
+  /** The receipt's risk signals for this action. */
+  readonly signals: RiskSignals;
+  /** The session's recent tools, oldest first, this one last. */
+  readonly chain: readonly string[];
+  readonly receipt_id: string | null;
+}
+
 /** What the runtime reports as it works. Reporting never blocks or fails a decision. */
 export type RuntimeEvent =
   | {
@@ -181,7 +241,14 @@ export type RuntimeEvent =
       readonly rules: readonly string[];
       readonly receipt_id: string | null;
       readonly policy: PolicyRef;
+      /** The canonical action, identity bound (raw parameters: a sink exporting it must hash them). */
+      readonly action?: Action;
+      /** The decision as recorded in the receipt. */
+      readonly recorded?: Decision;
+      /** The receipt's summary of the context the action was decided in. */
+      readonly summary?: SnapshotSummary;
     }
+  | DriftEvent
   | {
       readonly type: "settlement";
       readonly session_id: string;

@@ -175,11 +175,13 @@ export class MemoryStore implements Store {
     });
   }
 
-  readContext(sessionId: string): Promise<StoreResult<ChainSnapshot<ContextRecord>>> {
+  readContext(sessionId: string, afterSeq?: number): Promise<StoreResult<ChainSnapshot<ContextRecord>>> {
     return this.#run(() => {
       const data = this.#session(sessionId);
       if (!data.ok) return data;
-      return success({ session: data.value.record, records: [...data.value.context] });
+      // Records sit at their seq, so the tail is a slice.
+      const from = afterSeq === undefined ? 0 : Math.max(0, Math.floor(afterSeq) + 1);
+      return success({ session: data.value.record, records: data.value.context.slice(from) });
     });
   }
 

@@ -188,8 +188,12 @@ export interface Store {
    */
   appendContext(record: ContextRecord): Promise<StoreResult<ChainHead>>;
 
-  /** The session and its whole context log, from one consistent snapshot. */
-  readContext(sessionId: string): Promise<StoreResult<ChainSnapshot<ContextRecord>>>;
+  /**
+   * The session and its context log, from one consistent snapshot: the whole
+   * log, or with `afterSeq` only the entries past that sequence number (what
+   * a reader that has verified the log up to there still needs).
+   */
+  readContext(sessionId: string, afterSeq?: number): Promise<StoreResult<ChainSnapshot<ContextRecord>>>;
 
   /**
    * Appends one receipt to the session's receipt chain, atomically: the
