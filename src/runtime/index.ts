@@ -283,6 +283,7 @@ export {
   DEFAULT_APPROVAL_POLL_MS,
 } from "./approvals/desk.ts";
 export { type ApproverDirectory, escalated, mayApprove, members } from "./approvals/directory.ts";
+export { type Approvers, readApprovers } from "./approvals/config.ts";
 export {
   type ApprovalNotification,
   type ApprovalNotificationType,

@@ -87,7 +87,7 @@ describe("aarmc test", () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/steps: (\d+) passed, 0 failed/);
     expect(r.stdout).toMatch(
-      /examples\/finance-assistant\/policy\.aarm \(finance_assistant [^)]*\): rules 8\/8 \(100%\)/,
+      /examples\/finance-assistant\/policy\.aarm \(finance_assistant [^)]*\): rules 13\/13 \(100%\)/,
     );
   });
 

@@ -98,17 +98,18 @@ describe("the finance assistant's session", () => {
 
   it("the injected payment: the clauses that held, and what would unmatch the rule", () => {
     const e = step(2);
-    expect(e.summary).toBe("DENY bank.send_money by `payee_not_requested`");
+    expect(e.summary).toBe("DENY bank.send_money by `prompt_injection.unrequested_target`");
     expect(clauses(e)).toEqual([
-      "payee_not_requested: session.tainted = true",
-      "payee_not_requested: not intent.mentions(args.recipient) = true",
+      "prompt_injection.unrequested_target: session.tainted = true",
+      "prompt_injection.unrequested_target: args.recipient not in {} = true",
+      "prompt_injection.unrequested_target: not intent.mentions(args.recipient) = true",
     ]);
     expect(e.hints).toEqual([
       {
         kind: "unmatch",
-        rule: "payee_not_requested",
-        clauses: ["not session.tainted", "intent.mentions(args.recipient)"],
-        text: "`payee_not_requested` would not match if any of these held: not session.tainted; intent.mentions(args.recipient)",
+        rule: "prompt_injection.unrequested_target",
+        clauses: ["not session.tainted", "args.recipient in {}", "intent.mentions(args.recipient)"],
+        text: "`prompt_injection.unrequested_target` would not match if any of these held: not session.tainted; args.recipient in {}; intent.mentions(args.recipient)",
       },
     ]);
   });
@@ -117,9 +118,9 @@ describe("the finance assistant's session", () => {
     const e = step(3);
     expect(e.deciding).toEqual([
       {
-        rule: "requested_payments",
+        rule: "payments",
         kind: "allow",
-        reason: "allow rule requested_payments matched",
+        reason: "allow rule payments matched",
         clauses: [],
         modified: false,
       },
@@ -151,19 +152,30 @@ describe("the finance assistant's session", () => {
   it("without the sources, a regex is named by its index", () => {
     const action = input("ledger.query", { sql: "DELETE FROM payments" });
     expect(clauses(decideAndExplain(ir, action))).toEqual([
-      "no_destructive_queries: args.sql matches regex #0 = true",
+      // The imported modules' regexes are numbered first.
+      "no_destructive_queries: args.sql matches regex #2 = true",
     ]);
   });
 
-  it("personal data emailed outside the company", () => {
+  it("personal data emailed outside the company: both the injection and the exfiltration rule hold", () => {
     const e = step(8);
+    expect(e.summary).toBe(
+      "DENY email.send by `prompt_injection.unrequested_target`, `exfiltration.sensitive_data_leaving`",
+    );
     expect(clauses(e)).toEqual([
-      'pii_leaves_company: session.seen("pii" in labels) = true',
-      'pii_leaves_company: domain(args.to) != "example.com" = true',
+      "prompt_injection.unrequested_target: session.tainted = true",
+      "prompt_injection.unrequested_target: args.to not in {} = true",
+      "prompt_injection.unrequested_target: not intent.mentions(args.to) = true",
+      'exfiltration.sensitive_data_leaving: session.seen("restricted" in labels or "pii" in labels or "phi" in labels or "secret" in labels or "credential" in labels) = true',
+      'exfiltration.sensitive_data_leaving: args.to not in {"ACME-DE44-5001"} = true',
+      'exfiltration.sensitive_data_leaving: not (args.to matches /^[^@\\s]+@[^@\\s]+$/ and domain(args.to) in {"example.com"}) = true',
+      'exfiltration.sensitive_data_leaving: not (args.to matches /^[A-Za-z][A-Za-z0-9+.-]*:\\/\\// and host(args.to) in {"example.com"}) = true',
     ]);
-    expect(e.hints[0]?.clauses).toEqual([
-      'not session.seen("pii" in labels)',
-      'domain(args.to) == "example.com"',
+    expect(e.hints[1]?.clauses).toEqual([
+      'not session.seen("restricted" in labels or "pii" in labels or "phi" in labels or "secret" in labels or "credential" in labels)',
+      'args.to in {"ACME-DE44-5001"}',
+      'args.to matches /^[^@\\s]+@[^@\\s]+$/ and domain(args.to) in {"example.com"}',
+      'args.to matches /^[A-Za-z][A-Za-z0-9+.-]*:\\/\\// and host(args.to) in {"example.com"}',
     ]);
   });
 

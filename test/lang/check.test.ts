@@ -71,20 +71,29 @@ describe("the checked policy", () => {
       "step_up",
       ["bank.send_money"],
     ]);
-    expect(policy.files.map((f) => f.span.file)).toEqual([TEXT_ROOT]);
+    expect(policy.files.map((f) => f.span.file)).toEqual([
+      TEXT_ROOT,
+      "std/prompt_injection.aarm",
+      "std/exfiltration.aarm",
+    ]);
     expect([...policy.categories]).toEqual(["pii", "phi", "secret", "credential", "financial"]);
   });
 
-  it("keeps rules in source order", () => {
+  it("keeps rules in source order, the imported modules' first, under their module's name", () => {
     expect(policy.rules.map((r) => r.id)).toEqual([
+      "prompt_injection.unrequested_target",
+      "prompt_injection.unverifiable_target",
+      "prompt_injection.injection_detected",
+      "exfiltration.sensitive_data_leaving",
+      "exfiltration.confidential_data_leaving",
+      "exfiltration.staged_exfiltration",
+      "exfiltration.send_burst",
       "no_destructive_queries",
-      "payee_not_requested",
       "large_payment",
-      "pii_leaves_company",
       "cap_ledger_rows",
       "reads",
-      "requested_payments",
-      "internal_email",
+      "payments",
+      "emails",
     ]);
   });
 });

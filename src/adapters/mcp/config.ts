@@ -8,6 +8,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
+import { type Approvers, readApprovers } from "../../runtime/approvals/config.ts";
 import type { IdentityClaims } from "../../runtime/identity/types.ts";
 import { isObject, type JsonObject } from "./jsonrpc.ts";
 import { UPSTREAM_NAME, type UpstreamSpec } from "./upstream.ts";
@@ -34,6 +35,13 @@ export interface GatewayConfig {
   readonly listen?: string;
   readonly upstreams?: readonly UpstreamSpec[];
   readonly limits?: GatewayConfigLimits;
+  /**
+   * Who may answer STEP_UP requests (`aarm approvals approve`): the approvers
+   * configuration inline, or the path of its JSON file (the file `aarm
+   * approvals --config` takes). Absent, nobody can, and every STEP_UP is denied
+   * at the pending timeout.
+   */
+  readonly approvers?: string | Approvers;
 }
 
 /** The configuration, or the first problem found, with its location. */
@@ -124,6 +132,14 @@ function limits(value: unknown): GatewayConfigLimits {
   );
 }
 
+function approvers(value: unknown): Pick<GatewayConfig, "approvers"> {
+  if (value === undefined) return {};
+  if (!isObject(value)) fail("/approvers", "a file name or an object {groups?, jwt}");
+  const read = readApprovers(value);
+  if (!read.ok) throw new ConfigProblem(`/approvers: ${read.error}`);
+  return { approvers: read.value };
+}
+
 /** Resolves `path` against `base` unless it is absolute. */
 function under(base: string, path: string): string {
   return isAbsolute(path) ? path : resolve(base, path);
@@ -142,8 +158,18 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
   }
   try {
     if (!isObject(raw)) fail("/", "an object");
-    only(raw, "", ["policy", "store", "keys", "identity", "intent", "listen", "upstreams", "limits"]);
-    const path = (key: "policy" | "store" | "keys") =>
+    only(raw, "", [
+      "policy",
+      "store",
+      "keys",
+      "identity",
+      "intent",
+      "listen",
+      "upstreams",
+      "limits",
+      "approvers",
+    ]);
+    const path = (key: "policy" | "store" | "keys" | "approvers") =>
       raw[key] === undefined ? {} : { [key]: under(base, str(raw[key], `/${key}`)) };
     const ups = raw.upstreams;
     if (ups !== undefined && !isObject(ups)) fail("/upstreams", "a map from names to upstreams");
@@ -160,6 +186,7 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
           ? {}
           : { upstreams: Object.entries(ups).map(([n, v]) => upstream(n, v, base)) }),
         ...(raw.limits === undefined ? {} : { limits: limits(raw.limits) }),
+        ...(typeof raw.approvers === "string" ? path("approvers") : approvers(raw.approvers)),
       },
     };
   } catch (caught) {

@@ -22,10 +22,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { ApproverDirectory } from "../../runtime/approvals/directory.ts";
+import { type Approvers, readApprovers } from "../../runtime/approvals/config.ts";
 import { answer } from "../../runtime/approvals/respond.ts";
-import { jwtVerifier } from "../../runtime/identity/jwt.ts";
-import type { JwtVerifierOptions } from "../../runtime/identity/jwt-options.ts";
 import { SqliteStore } from "../../runtime/store/sqlite.ts";
 import type { ApprovalRecord } from "../../runtime/store/types.ts";
 import type { Command, ParsedValues } from "../command.ts";
@@ -101,28 +99,13 @@ function readToken(values: ParsedValues, io: Io): string {
   throw new CliError(`approvals: the approver's token is required (--token-file, or ${TOKEN_ENV})`);
 }
 
-function loadConfig(values: ParsedValues, io: Io) {
+/** The approvers configuration `--config` names (see `readApprovers`). */
+function loadConfig(values: ParsedValues, io: Io): Approvers {
   if (typeof values.config !== "string")
     throw new CliError("approvals: --config is required to verify approvers");
-  const config = readJson(values.config, io.cwd);
-  if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new CliError(`${values.config}: expected a JSON object`);
-  }
-  const { groups, jwt } = config as { groups?: unknown; jwt?: unknown };
-  if (groups !== undefined) {
-    const ok =
-      typeof groups === "object" &&
-      groups !== null &&
-      Object.values(groups).every((m) => Array.isArray(m) && m.every((x) => typeof x === "string"));
-    if (!ok) throw new CliError(`${values.config}: "groups" must map group names to lists of approver ids`);
-  }
-  if (typeof jwt !== "object" || jwt === null)
-    throw new CliError(`${values.config}: "jwt" (the token issuers) is required`);
-  const verifier = jwtVerifier(jwt as JwtVerifierOptions);
-  if (!verifier.ok) throw new CliError(`${values.config}: jwt: ${verifier.error}`);
-  const directory: ApproverDirectory =
-    groups === undefined ? {} : { groups: groups as ApproverDirectory["groups"] & object };
-  return { verifier: verifier.value, directory };
+  const read = readApprovers(readJson(values.config, io.cwd));
+  if (!read.ok) throw new CliError(`${values.config}: ${read.error}`);
+  return read.value;
 }
 
 async function respond(

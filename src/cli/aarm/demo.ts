@@ -1,12 +1,15 @@
 /**
- * `aarm demo`: a scripted agent session run through the real runtime on the
+ * `aarm demo`: a scripted agent session run through the SDK's `guard` on the
  * embedded defaults — the policy compiled, an SQLite store and a local key
- * directory in a fresh folder, identities vouched for by the host — printing
- * every decision as its signed receipt records it, running the mock tools
- * only when the runtime releases them, and verifying every receipt offline at
- * the end. The default script is the finance assistant of
- * `examples/finance-assistant/`, whose invoice carries an injected
- * instruction.
+ * directory in a fresh folder, identities vouched for by the host. The
+ * script's tools become plain async functions (mock tools returning the
+ * script's outputs), wrapped by `guard`; each step calls its tool as an
+ * agent would, and the demo prints every decision as its signed receipt
+ * records it, what ran, and how its output was labelled into the context.
+ * At the end every call is checked to have exactly one decision receipt and
+ * every receipt is verified offline. The default script is the finance
+ * assistant of `examples/finance-assistant/`, whose invoice carries an
+ * injected instruction.
  *
  * @module
  */
@@ -14,11 +17,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileChecked } from "../../compiler.ts";
+import { AarmDeniedError, assertGuarded, type GuardEvent, guard } from "../../adapters/sdk/index.ts";
 import type { DecisionKind, Json } from "../../ir/contract.ts";
 import { createKeyDirectory } from "../../runtime/crypto/keydir.ts";
 import { nodeBackend } from "../../runtime/crypto/node.ts";
-import type { EnforcementHandle } from "../../runtime/engine/types.ts";
-import type { Session } from "../../runtime/engine/session.ts";
 import { trustedLocalVerifier } from "../../runtime/identity/local.ts";
 import { createRuntime } from "../../runtime/runtime.ts";
 import { SqliteStore } from "../../runtime/store/sqlite.ts";
@@ -88,6 +90,20 @@ async function receiptOf(store: Store, receiptId: string | null): Promise<Receip
   return found.ok ? (JSON.parse(found.value.body) as Receipt) : null;
 }
 
+/** The session's decision receipts (those following up no other): how many, and for how many distinct actions. */
+async function decisionReceipts(
+  store: Store,
+  sessionId: string,
+): Promise<{ receipts: number; actions: number }> {
+  const chain = await store.readReceipts(sessionId);
+  if (!chain.ok) throw new CliError(`reading receipts: ${chain.error.message}`);
+  const actions = chain.value.records
+    .map((record) => JSON.parse(record.body) as Receipt)
+    .filter((receipt) => receipt.related_receipt_id === null)
+    .map((receipt) => receipt.action.action_id);
+  return { receipts: actions.length, actions: new Set(actions).size };
+}
+
 function receiptLines(io: Io, receipt: Receipt | null, indent: string): string[] {
   if (receipt === null) return [`${indent}(no receipt could be written)`];
   const d = receipt.decision;
@@ -101,46 +117,104 @@ function receiptLines(io: Io, receipt: Receipt | null, indent: string): string[]
   return lines;
 }
 
-/** Runs one step through the runtime: the mock tool runs only on an allow handle. */
-async function runStep(io: Io, session: Session, store: Store, step: Step, index: number) {
-  io.stdout(`\n[${index + 1}] ${step.note}\n    ${step.tool} ${JSON.stringify(step.args)}\n`);
-  let handle: EnforcementHandle = await session.evaluate({
-    tool: step.tool,
-    args: step.args,
-    callId: `step-${index + 1}`,
-  });
-  io.stdout(
-    `    ${decisionWord(io, handle.decision)}\n${receiptLines(io, await receiptOf(store, handle.receiptId), "      ").join("\n")}\n`,
+/** The script's tools as plain async functions: each returns what the script says the step's call returned. */
+function mockTools(script: Script): {
+  readonly tools: {
+    readonly [tool: string]: (args: object, call: { readonly callId: string }) => Promise<string>;
+  };
+  readonly ranWith: Map<string, object>;
+} {
+  const outputs = new Map(script.steps.map((step, i) => [callIdOf(i), step.output]));
+  const ranWith = new Map<string, object>();
+  const tools = Object.fromEntries(
+    [...new Set(script.steps.map((step) => step.tool))].map((tool) => [
+      tool,
+      (args: object, call: { readonly callId: string }) => {
+        ranWith.set(call.callId, args);
+        return Promise.resolve(outputs.get(call.callId) ?? "");
+      },
+    ]),
   );
-  if (handle.kind === "pending") {
-    io.stdout(
-      `      waiting: ${handle.decision === "STEP_UP" ? "no approver" : "no fact"} answers in this demo\n`,
-    );
-    handle = await handle.settled;
-    io.stdout(`      settled: ${handle.kind === "allow" ? "released" : `denied (${handle.reason})`}\n`);
-  }
-  if (handle.kind === "allow") {
-    if (handle.decision === "MODIFY") io.stdout(`      ran with ${JSON.stringify(handle.args)}\n`);
-    const outcome = await session.recordOutcome(handle.actionId, { success: true, output: step.output });
-    io.stdout(
-      outcome.ok ? `      ran; output labelled ${outcome.labels.join(", ")}\n` : `      ${outcome.error}\n`,
-    );
-    return "released" as const;
-  }
-  io.stdout("      not run\n");
-  return handle.decision;
+  return { tools, ranWith };
 }
+
+function callIdOf(index: number): string {
+  return `step-${index + 1}`;
+}
+
+/** What happened to one call, told from the events its guard reported. */
+async function eventLines(io: Io, store: Store, events: readonly GuardEvent[], ran: object | undefined) {
+  const lines: string[] = [];
+  for (const event of events) {
+    if (event.type === "decision") {
+      const handle = event.handle;
+      lines.push(`    ${decisionWord(io, handle.decision)}`);
+      lines.push(...receiptLines(io, await receiptOf(store, handle.receiptId), "      "));
+      if (handle.kind === "pending") {
+        lines.push(
+          `      waiting: ${handle.decision === "STEP_UP" ? "no approver" : "no fact"} answers in this demo`,
+        );
+      }
+    } else if (event.type === "settled") {
+      const handle = event.handle;
+      lines.push(`      settled: ${handle.kind === "allow" ? "released" : `denied (${handle.reason})`}`);
+    } else {
+      if (ran !== undefined && events.some((e) => e.type === "decision" && e.handle.decision === "MODIFY")) {
+        lines.push(`      ran with ${JSON.stringify(ran)}`);
+      }
+      lines.push(
+        event.recorded.ok
+          ? `      ran; output labelled ${event.recorded.labels.join(", ")}`
+          : `      ran; ${event.recorded.error}`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** Runs one step: the agent calls the guarded tool; it runs only if the policy releases the call. */
+async function runStep(
+  io: Io,
+  tools: GuardedDemoTools,
+  state: { readonly events: GuardEvent[]; readonly ranWith: Map<string, object> },
+  store: Store,
+  step: Step,
+  index: number,
+): Promise<DecisionKind | "released"> {
+  io.stdout(`\n[${index + 1}] ${step.note}\n    ${step.tool} ${JSON.stringify(step.args)}\n`);
+  state.events.length = 0;
+  const callId = callIdOf(index);
+  const tool = tools[step.tool];
+  if (tool === undefined) throw new CliError(`no tool ${step.tool}`);
+  let outcome: DecisionKind | "released" = "released";
+  try {
+    await tool(step.args, { callId });
+  } catch (caught) {
+    if (!(caught instanceof AarmDeniedError)) throw caught;
+    outcome = caught.decision;
+  }
+  const lines = await eventLines(io, store, state.events, state.ranWith.get(callId));
+  if (outcome !== "released") lines.push("      not run");
+  io.stdout(`${lines.join("\n")}\n`);
+  return outcome;
+}
+
+type GuardedDemoTools = {
+  readonly [tool: string]: (args: object, options: { readonly callId: string }) => Promise<unknown>;
+};
 
 export const demo: Command = {
   name: "demo",
-  summary: "run a scripted agent session through the runtime and show every decision",
+  summary: "run a scripted agent session through guard() and show every decision",
   usage: "[--policy FILE --session FILE] [--data DIR]",
   description:
-    "Runs each step of a scripted session through the runtime on the embedded defaults: an SQLite\n" +
-    "store and a local Ed25519 key directory in a fresh folder (or --data). Steps the runtime releases\n" +
-    "run (mock tools) and their outputs are labelled into the session's context, so later decisions see\n" +
-    "what earlier steps read. Every decision is printed as its signed receipt records it, and all\n" +
-    "receipts are verified offline at the end. By default runs examples/finance-assistant/.",
+    "Runs a scripted agent session through the SDK: the script's tools become plain async functions\n" +
+    "(mock tools returning the script's outputs) wrapped by guard(), and each step calls its tool as an\n" +
+    "agent would. The runtime uses the embedded defaults: an SQLite store and a local Ed25519 key\n" +
+    "directory in a fresh folder (or --data). A tool runs only when the policy releases the call, and its\n" +
+    "output is labelled into the session's context, so later decisions see what earlier steps read. Every\n" +
+    "decision is printed as its signed receipt records it; at the end each call is checked to have exactly\n" +
+    "one decision receipt and all receipts are verified offline. By default runs examples/finance-assistant/.",
   options: {
     policy: { type: "string", value: "FILE", description: "the policy (default: the finance assistant's)" },
     session: { type: "string", value: "FILE", description: "the scripted session (JSON)" },
@@ -189,15 +263,25 @@ export const demo: Command = {
         >[0]["identity"],
         ...(script.intent === null ? {} : { intent: script.intent }),
       });
+      const mocks = mockTools(script);
+      const events: GuardEvent[] = [];
+      const tools: GuardedDemoTools = guard(mocks.tools, session, { onEvent: (e) => events.push(e) });
+      assertGuarded(tools);
+      io.stdout(`tools: ${Object.keys(tools).join(", ")} (plain async functions, every one guarded)\n`);
       const counts = new Map<string, number>();
       for (const [i, step] of script.steps.entries()) {
-        const result = await runStep(io, session, opened.value, step, i);
+        const result = await runStep(io, tools, { events, ranWith: mocks.ranWith }, opened.value, step, i);
         counts.set(result, (counts.get(result) ?? 0) + 1);
       }
       await session.end();
       const order: (DecisionKind | "released")[] = ["released", "DENY", "STEP_UP", "DEFER"];
       io.stdout(
         `\n${order.map((k) => `${counts.get(k) ?? 0} ${k === "released" ? "ran" : `${k} (not run)`}`).join(", ")}\n`,
+      );
+      const decisions = await decisionReceipts(opened.value, session.id);
+      const whole = decisions.receipts === script.steps.length && decisions.actions === decisions.receipts;
+      io.stdout(
+        `${script.steps.length} guarded calls, ${decisions.receipts} decision receipts${whole ? " (one each)" : ": expected exactly one per call"}\n`,
       );
 
       const report = await verifyStoreReceipts(opened.value, keys.value);
@@ -207,7 +291,7 @@ export const demo: Command = {
         `${r.verified} of ${r.checked} receipts verified offline: signatures valid, ${r.sessions.length} session chain${r.sessions.length === 1 ? "" : "s"} whole${r.ok ? "" : `; ${r.issues.length} problems`}\n` +
           `store: ${join(data, "aarm.sqlite")}\nverify again: aarm verify ${join(data, "aarm.sqlite")} --keys ${join(data, "keys")}\n`,
       );
-      return r.ok ? EXIT.ok : EXIT.failure;
+      return r.ok && whole ? EXIT.ok : EXIT.failure;
     } finally {
       await runtime.close();
       await opened.value.close();

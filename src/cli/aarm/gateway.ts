@@ -2,7 +2,8 @@
  * `aarm gateway`: an MCP gateway putting the runtime in front of upstream MCP
  * servers. Clients connect over stdio (default) or Streamable HTTP
  * (`--listen`); every `tools/call` is decided by the policy and receipted
- * before it may reach its upstream. See docs/gateway.md.
+ * before it may reach its upstream. STEP_UP requests wait in the store for
+ * `aarm approvals` when approvers are configured. See docs/gateway.md.
  *
  * @module
  */
@@ -14,6 +15,8 @@ import { createGateway } from "../../adapters/mcp/gateway.ts";
 import { serveHttp } from "../../adapters/mcp/http.ts";
 import { serveStdio } from "../../adapters/mcp/stdio.ts";
 import { connectUpstream, type Upstream, type UpstreamSpec } from "../../adapters/mcp/upstream.ts";
+import { type Approvers, readApprovers } from "../../runtime/approvals/config.ts";
+import { ApprovalDesk } from "../../runtime/approvals/desk.ts";
 import { createKeyDirectory, loadKeyDirectory, MANIFEST_FILE } from "../../runtime/crypto/keydir.ts";
 import { nodeBackend } from "../../runtime/crypto/node.ts";
 import { PolicyLoadError } from "../../runtime/engine/policy.ts";
@@ -22,7 +25,7 @@ import { createRuntime, type Runtime } from "../../runtime/runtime.ts";
 import { SqliteStore } from "../../runtime/store/sqlite.ts";
 import type { Command, ParsedValues } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { readText } from "../files.ts";
+import { readJson, readText } from "../files.ts";
 import type { Io } from "../io.ts";
 import { packageVersion } from "../package-info.ts";
 
@@ -81,6 +84,7 @@ function configure(values: ParsedValues, io: Io): GatewayConfig {
     ...pick("keys", path("keys")),
     ...pick("intent", str(values, "intent")),
     ...pick("listen", str(values, "listen")),
+    ...pick("approvers", path("approvers")),
     identity: {
       ...config.identity,
       ...(human === undefined ? {} : { human }),
@@ -89,6 +93,14 @@ function configure(values: ParsedValues, io: Io): GatewayConfig {
     upstreams: [...(config.upstreams ?? []).filter((u) => !names.has(u.name)), ...flagged],
     limits: { ...config.limits, ...(pendingMs === undefined ? {} : { pendingTimeoutMs: pendingMs }) },
   };
+}
+
+/** The approvers configuration, read from its file (as `aarm approvals --config` reads it) when named by path. */
+function loadApprovers(approvers: GatewayConfig["approvers"], io: Io): Approvers | undefined {
+  if (typeof approvers !== "string") return approvers;
+  const read = readApprovers(readJson(approvers, io.cwd));
+  if (!read.ok) throw new CliError(`${approvers}: ${read.error}`);
+  return read.value;
 }
 
 function openKeys(dir: string) {
@@ -134,7 +146,9 @@ export const gateway: Command = {
     "<upstream>.<tool>; every tools/call is decided by the policy, receipted in the SQLite store, and\n" +
     "forwarded only when released. Denials come back as tool results with isError and the reason.\n" +
     'The session\'s intent comes from initialize _meta["aarm/intent"], the X-AARM-Intent header (HTTP)\n' +
-    "or --intent. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
+    "or --intent. A STEP_UP waits for an answer given with `aarm approvals` on the store when approvers\n" +
+    "are configured (--approvers), and is denied at the pending timeout otherwise; a DEFER ends at its\n" +
+    "timeout. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
   options: {
     config: { type: "string", value: "FILE", description: "configuration file (JSON or YAML)" },
     policy: { type: "string", value: "FILE", description: "the .aarm policy (hot-reloaded)" },
@@ -166,6 +180,12 @@ export const gateway: Command = {
       description: "the human every session acts for (default: the OS user)",
     },
     agent: { type: "string", value: "NAME", description: "the agent's name in identities" },
+    approvers: {
+      type: "string",
+      value: "FILE",
+      description:
+        "approvers configuration (JSON, as for `aarm approvals --config`): STEP_UPs can be approved",
+    },
     "pending-timeout": {
       type: "string",
       value: "MS",
@@ -205,6 +225,7 @@ export const gateway: Command = {
       throw new CliError("gateway: no policy: give --policy or a configuration file");
     const listen = config.listen === undefined ? null : readListen(config.listen);
     const storePath = config.store ?? resolve(io.cwd, "aarm.sqlite");
+    const approvers = loadApprovers(config.approvers, io);
     const keyring = openKeys(config.keys ?? resolve(io.cwd, "keys"));
     const verifier = trustedLocalVerifier();
     if (!verifier.ok) throw new CliError(verifier.error);
@@ -220,6 +241,16 @@ export const gateway: Command = {
           store,
           keyring,
           identity: verifier.value,
+          // Requests wait in the store, where `aarm approvals` answers them from another process.
+          ...(approvers === undefined
+            ? {}
+            : {
+                approvals: new ApprovalDesk({
+                  store,
+                  ...approvers,
+                  onError: (message) => io.stderr(`aarm gateway: approvals: ${message}\n`),
+                }),
+              }),
           timeouts: { pendingCeilingMs: config.limits?.pendingTimeoutMs ?? 30_000 },
           onFault: (fault) => io.stderr(`aarm gateway: fault (${fault.stage}): ${fault.message}\n`),
         });
@@ -228,6 +259,8 @@ export const gateway: Command = {
         throw caught;
       }
       upstreams = await connectAll(upstreamSpecs, io);
+      if (approvers !== undefined)
+        io.stderr(`aarm gateway: STEP_UP requests wait for \`aarm approvals --store ${storePath}\`\n`);
       const identity = config.identity ?? {};
       const gw = createGateway({
         runtime,

@@ -10,6 +10,8 @@ describe("the finance assistant example", () => {
       ran: ["invoices.read", "bank.send_money", "email.send"],
       denied: ["bank.send_money"],
     });
-    expect(lines[1]).toMatch(/^bank\.send_money: refused by payee_not_requested: .*likely injected/);
+    expect(lines[1]).toMatch(
+      /^bank\.send_money: refused by prompt_injection\.unrequested_target: .*may have been injected/,
+    );
   });
 });
