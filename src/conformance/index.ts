@@ -5,8 +5,9 @@
  *
  * @module
  */
-export { ConformanceFailure, type RunOptions, runConformance } from "./run.ts";
+export { ConformanceFailure, NotApplicable, type RunOptions, runConformance } from "./run.ts";
 export { reportJson, reportMarkdown } from "./report.ts";
 export { SCENARIOS } from "./scenarios/index.ts";
+export { gatewayDeployment } from "./gateway-deployment.ts";
 export { sdkDeployment } from "./sdk-deployment.ts";
 export * from "./types.ts";

@@ -42,6 +42,11 @@ export function reportMarkdown(report: ConformanceReport): string {
     for (const o of s.evidence.observations) lines.push(`- ${cell(o)}`);
     if (s.evidence.receipts.length > 0)
       lines.push(`- receipts: ${s.evidence.receipts.map((id) => `\`${id}\``).join(", ")}`);
+    for (const v of s.evidence.verification)
+      lines.push(
+        `- verification: ${v.ok ? "ok" : "FAILED"}, ${v.verified} of ${v.checked} receipts, ${v.sessions} session chain(s)`,
+      );
+    for (const sample of s.evidence.telemetry) lines.push(`- telemetry: \`${sample.replace(/`/g, "'")}\``);
     lines.push("");
   }
   return lines.join("\n");

@@ -29,6 +29,15 @@ export class ConformanceFailure extends Error {
   override readonly name = "ConformanceFailure";
 }
 
+/**
+ * Thrown by a deployment asked for something it cannot be made to do (a
+ * setup option, an operation): the scenario does not apply to it, with the
+ * message as the reason. Never a pass.
+ */
+export class NotApplicable extends Error {
+  override readonly name = "NotApplicable";
+}
+
 /** How a run is told what to run and where to report progress. */
 export interface RunOptions {
   /** Only scenarios of these requirements; all by default. */
@@ -41,9 +50,13 @@ export interface RunOptions {
   readonly now?: () => Date;
 }
 
+/** Telemetry samples kept per scenario, and their length: enough to show, not to bloat the report. */
+const SAMPLES = 8;
+const SAMPLE_CHARS = 1200;
+
 async function runScenario(scenario: Scenario, deployment: Deployment): Promise<ScenarioResult> {
   const base = { id: scenario.id, requirement: scenario.requirement, title: scenario.title };
-  const evidence: Evidence = { receipts: [], observations: [] };
+  const evidence: Evidence = { receipts: [], observations: [], telemetry: [], verification: [] };
   if (scenario.only !== undefined && !scenario.only.kinds.includes(deployment.kind))
     return { ...base, status: "not_applicable", reason: scenario.only.reason, evidence, ms: 0 };
   const instances: Instance[] = [];
@@ -51,9 +64,7 @@ async function runScenario(scenario: Scenario, deployment: Deployment): Promise<
     deployment: deployment.kind,
     async start(setup: Setup) {
       if (setup.fault !== undefined && !deployment.faults.includes(setup.fault))
-        throw new ConformanceFailure(
-          `the ${deployment.kind} deployment cannot inject a ${setup.fault} fault`,
-        );
+        throw new NotApplicable(`the ${deployment.kind} deployment cannot inject a ${setup.fault} fault`);
       const instance = await deployment.start(setup);
       instances.push(instance);
       return instance;
@@ -66,14 +77,26 @@ async function runScenario(scenario: Scenario, deployment: Deployment): Promise<
       if (typeof receiptId === "string" && !evidence.receipts.includes(receiptId))
         evidence.receipts.push(receiptId);
     },
+    sample(event) {
+      const text = JSON.stringify(event);
+      if (evidence.telemetry.length < SAMPLES)
+        evidence.telemetry.push(text.length > SAMPLE_CHARS ? `${text.slice(0, SAMPLE_CHARS)}…` : text);
+    },
   };
   const t0 = performance.now();
   let reason: string | null = null;
+  let applicable = true;
   try {
     await scenario.run(t);
     if (scenario.receiptsVerify !== false) {
       for (const instance of instances) {
         const report = await instance.verify();
+        evidence.verification.push({
+          checked: report.checked,
+          verified: report.verified,
+          sessions: report.sessions.length,
+          ok: report.ok,
+        });
         if (!report.ok || report.checked === 0) {
           const first = report.issues[0];
           throw new ConformanceFailure(
@@ -88,13 +111,14 @@ async function runScenario(scenario: Scenario, deployment: Deployment): Promise<
       }
     }
   } catch (caught) {
+    applicable = !(caught instanceof NotApplicable);
     reason = caught instanceof Error ? caught.message : String(caught);
   } finally {
     for (const instance of instances) await instance.close().catch(() => undefined);
   }
   return {
     ...base,
-    status: reason === null ? "pass" : "fail",
+    status: !applicable ? "not_applicable" : reason === null ? "pass" : "fail",
     reason,
     evidence,
     ms: Math.round(performance.now() - t0),

@@ -21,15 +21,19 @@ import type { Ir } from "../ir/types.ts";
 import {
   combine,
   conflictDecision,
-  decisionBy,
   denyDecision,
   missingContextDecision,
+  modifyDecision,
   type RuleRef,
+  rulesOfTier,
+  strongestTier,
+  TIER_MODIFY,
 } from "./combine.ts";
 import { closeFrame, condValue, type EvalContext, type Frame, openFrame } from "./expr.ts";
+import type { FeatureValues } from "./feature-state.ts";
 import { jsonEqual } from "./json.ts";
 import { applyModifications } from "./modify.ts";
-import { COND, KIND, NO_RULE, prepare, ROW, RULE, STRENGTH } from "./prepare.ts";
+import { ALWAYS, COND, KIND, NO_RULE, prepare, ROW, RULE, STRENGTH } from "./prepare.ts";
 import { Missing } from "./values.ts";
 
 /** The rule id of the decision for an action whose tool no declaration names. */
@@ -39,8 +43,14 @@ type Possible = RuleRef & { readonly missing: readonly string[] };
 
 interface Matches {
   readonly certain: RuleRef[];
-  readonly possible: Possible[];
+  readonly possible: readonly Possible[];
 }
+
+/** No possible match: the usual case, shared rather than allocated per decision. */
+const NO_POSSIBLE: readonly Possible[] = Object.freeze([]);
+
+/** A strength weaker than every candidate's (a small integer, unlike `Infinity`, so it stays unboxed). */
+const ANY_STRENGTH = NO_RULE + 1;
 
 /**
  * Tests the candidates of the tool whose block is at `at`, in order,
@@ -50,8 +60,8 @@ interface Matches {
 function match(frame: Frame, at: number, weakest: number): Matches {
   const { rows, refs } = frame.prepared;
   const certain: RuleRef[] = [];
-  const possible: Possible[] = [];
-  let strongest = Number.POSITIVE_INFINITY;
+  let possible: Possible[] | null = null;
+  let strongest = ANY_STRENGTH;
   const end = at + 1 + ROW * (rows[at] as number);
   for (let row = at + 1; row < end; row += ROW) {
     const strength = rows[row + KIND] as number;
@@ -59,15 +69,17 @@ function match(frame: Frame, at: number, weakest: number): Matches {
     const index = rows[row + RULE] as number;
     if (strength === NO_RULE) throw new Error(`no rule ${index}`);
     if (strength > strongest) break;
-    const result = condValue(frame, rows[row + COND] as number);
+    const cond = rows[row + COND] as number;
+    const result = cond === ALWAYS ? true : condValue(frame, cond);
     if (result === true) {
       certain.push(refs[index] as RuleRef);
       strongest = Math.min(strongest, strength);
     } else if (result instanceof Missing) {
+      possible ??= [];
       possible.push({ index, rule: (refs[index] as RuleRef).rule, missing: result.names });
     }
   }
-  return { certain, possible };
+  return { certain, possible: possible ?? NO_POSSIBLE };
 }
 
 /** `JSON.stringify(a) === JSON.stringify(b)`, without serialising when either is null or both are one object. */
@@ -88,10 +100,15 @@ function sameOutcome(a: EvalDecision, b: EvalDecision): boolean {
 
 function unknownTool(tool: string): EvalDecision {
   return {
-    ...decisionBy("DENY", []),
+    decision: "DENY",
     classification: "forbidden",
     rules: [UNKNOWN_TOOL_RULE],
     reasons: [`tool ${JSON.stringify(tool)} is not declared in the policy`],
+    modifications: null,
+    approval: null,
+    deferral: null,
+    contextNeeded: [],
+    risk: null,
   };
 }
 
@@ -118,6 +135,7 @@ function withArgs(frame: Frame, args: EvalContext["args"]): Frame {
   other.time = frame.time;
   other.identity = frame.identity;
   other.snapshot = frame.snapshot;
+  other.features = frame.features;
   return other;
 }
 
@@ -132,6 +150,7 @@ function modifyTier(frame: Frame, at: number, rules: readonly RuleRef[]): EvalDe
     snapshot: frame.snapshot,
     entry: null,
     output: null,
+    features: frame.features,
     memo: new Map(),
   };
   const outcome = applyModifications(rules, ctx);
@@ -141,18 +160,36 @@ function modifyTier(frame: Frame, at: number, rules: readonly RuleRef[]): EvalDe
   closeFrame(modified);
   if (recheck.certain.length > 0) return denyDecision(sortByIndex(recheck.certain));
   if (recheck.possible.length > 0) return missingContextDecision(recheck.possible, null);
-  return {
-    ...decisionBy("MODIFY", rules),
-    modifications: { applied: outcome.applied, args: outcome.args },
-  };
+  return modifyDecision(rules, { applied: outcome.applied, args: outcome.args });
+}
+
+/** The decision of the matches `matched`, in source order. */
+function decide(frame: Frame, at: number, matched: readonly RuleRef[]): EvalDecision {
+  const tier = strongestTier(matched);
+  if (tier === TIER_MODIFY) return modifyTier(frame, at, rulesOfTier(matched, tier));
+  return combine(matched, tier, frame.ir.defaultPosture);
+}
+
+/** How to evaluate. */
+export interface EvaluateOptions {
+  /**
+   * The session's feature values at the action's time (`featureValues` of a
+   * `FeatureState` folded over the history): read instead of scanning
+   * `snapshot.history`, which is then ignored. Decides exactly as the scan.
+   */
+  readonly features?: FeatureValues;
 }
 
 /**
  * Decides one action under a compiled policy. `input` must conform to the
  * policy's tool declarations (arguments of the declared types).
  */
-export function evaluate(ir: Ir, input: EvalInput): EvalDecision {
+export function evaluate(ir: Ir, input: EvalInput, options: EvaluateOptions = {}): EvalDecision {
   const { action, snapshot } = input;
+  const features = options.features ?? null;
+  if (features !== null && features.values.length !== ir.features.length) {
+    throw new RangeError(`${features.values.length} feature values given for ${ir.features.length} features`);
+  }
   const prepared = prepare(ir);
   const at = prepared.tools.get(action.tool);
   if (at === undefined) return unknownTool(action.tool);
@@ -162,10 +199,10 @@ export function evaluate(ir: Ir, input: EvalInput): EvalDecision {
   frame.time = action.time;
   frame.identity = action.identity;
   frame.snapshot = snapshot;
-  const { certain, possible } = match(frame, at, Number.POSITIVE_INFINITY);
-  const tier = (modifies: readonly RuleRef[]) => modifyTier(frame, at, modifies);
+  frame.features = features;
+  const { certain, possible } = match(frame, at, ANY_STRENGTH);
   // Candidates run strongest kind first; combination wants source order.
-  const base = combine(sortByIndex(certain), ir.defaultPosture, tier);
+  const base = decide(frame, at, sortByIndex(certain));
   if (possible.length === 0) {
     closeFrame(frame);
     return base;
@@ -173,7 +210,7 @@ export function evaluate(ir: Ir, input: EvalInput): EvalDecision {
   const differing: Possible[] = [];
   let allDeny = base.decision === "DENY";
   for (const rule of possible) {
-    const alt = combine(sortByIndex([...certain, rule]), ir.defaultPosture, tier);
+    const alt = decide(frame, at, sortByIndex([...certain, rule]));
     if (!sameOutcome(alt, base)) differing.push(rule);
     allDeny &&= alt.decision === "DENY";
   }

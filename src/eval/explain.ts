@@ -42,8 +42,10 @@ export interface ExplainedRule {
   readonly kind: IrRuleKind;
   readonly reason: string;
   /**
-   * The conjuncts of the rule's condition for this tool, in evaluation
-   * order; empty when the condition always holds for the tool.
+   * The conjuncts of the rule's condition for this tool, in the order
+   * their nodes were created (leaves before what is built on them, close to
+   * source order), not the cheapest-first order they are evaluated in; empty
+   * when the condition always holds for the tool.
    */
   readonly clauses: readonly ExplainedClause[];
   /** Whether the clauses are those of the action as modified by the matching modify rules (the re-check). */
@@ -234,8 +236,11 @@ class Renderer {
       case "and":
       case "or": {
         const prec = node.op === "and" ? Prec.And : Prec.Or;
-        // `and` inside `or` binds tighter, but parentheses make the grouping plain to read.
-        const parts = node.args.map((a) => this.#operand(a, prec === Prec.Or ? Prec.Not : prec));
+        // `and` inside `or` binds tighter, but parentheses make the grouping plain to read. Operands
+        // in index order, as `conjuncts` takes them, whatever order they are evaluated in.
+        const parts = [...node.args]
+          .sort((a, b) => a - b)
+          .map((a) => this.#operand(a, prec === Prec.Or ? Prec.Not : prec));
         return { text: parts.join(` ${node.op} `), prec };
       }
       case "compare":
@@ -288,12 +293,18 @@ interface Clause {
   readonly negated: boolean;
 }
 
-/** The conjuncts of a condition: `and` and `not (… or …)` split; an always-true condition has none. */
+/**
+ * The conjuncts of a condition: `and` and `not (… or …)` split; an always-true
+ * condition has none. Operands are taken in index order, so what is reported
+ * does not move when the compiler reorders a junction for evaluation.
+ */
 function conjuncts(ir: Ir, index: number, negated = false): Clause[] {
   const node = ir.exprs[index];
   if (node === undefined) return [{ index, negated }];
   if (node.op === "const" && node.value === !negated) return [];
-  if (node.op === (negated ? "or" : "and")) return node.args.flatMap((a) => conjuncts(ir, a, negated));
+  if (node.op === (negated ? "or" : "and")) {
+    return [...node.args].sort((a, b) => a - b).flatMap((a) => conjuncts(ir, a, negated));
+  }
   if (node.op === "not") return conjuncts(ir, node.arg, !negated);
   return [{ index, negated }];
 }

@@ -14,10 +14,11 @@
  * @module
  */
 import type { EvalIdentity, HistoryEntry, Json, Snapshot } from "../ir/contract.ts";
-import type { Ir, IrExpr } from "../ir/types.ts";
-import { featureValue, sessionSensitivity, sessionTainted } from "./features.ts";
+import type { Ir } from "../ir/types.ts";
+import type { FeatureValues } from "./feature-state.ts";
+import { featureValue, givenFeature, sessionSensitivity, sessionTainted } from "./features.ts";
 import { emailDomain, inCidr, urlHost } from "./net.ts";
-import { type Prepared, prepare } from "./prepare.ts";
+import { OPCODE, type Prepared, type PreparedNode, prepare } from "./prepare.ts";
 import { regexTest } from "./regex.ts";
 import {
   entryLabels,
@@ -45,6 +46,8 @@ export interface EvalContext {
   readonly snapshot: Snapshot | null;
   readonly entry: HistoryEntry | null;
   readonly output: string | null;
+  /** Session values computed in advance; when given, the snapshot's history is not read. */
+  readonly features?: FeatureValues | null;
   /** Memo of this context's node values, by expression index. */
   readonly memo: Map<number, Tri>;
 }
@@ -116,6 +119,8 @@ export class Frame {
   snapshot: Snapshot | null = null;
   entry: HistoryEntry | null = null;
   output: string | null = null;
+  /** Session values computed in advance, read instead of scanning the snapshot's history. */
+  features: FeatureValues | null = null;
   /** The caller's memo, read and filled too, when evaluating for an `EvalContext`. */
   external: Map<number, Tri> | null = null;
   /** The intent text lower-cased, once per evaluation (`intent.mentions`). */
@@ -156,6 +161,7 @@ export function closeFrame(frame: Frame): void {
   frame.snapshot = null;
   frame.entry = null;
   frame.output = null;
+  frame.features = null;
   frame.external = null;
   frame.prepared.idle.push(frame);
 }
@@ -170,6 +176,7 @@ export function frameFor(ctx: EvalContext): Frame {
   frame.snapshot = ctx.snapshot;
   frame.entry = ctx.entry;
   frame.output = ctx.output;
+  frame.features = ctx.features ?? null;
   frame.external = ctx.memo;
   return frame;
 }
@@ -198,7 +205,7 @@ export function nodeValue(frame: Frame, index: number): Tri {
     const known = external.get(index);
     if (known !== undefined) return known;
   }
-  const node = frame.ir.exprs[index];
+  const node = frame.prepared.nodes[index];
   if (node === undefined) throw new IrTypeError(`no expression ${index}`);
   const value = compute(frame, node);
   frame.stamps[index] = frame.stamp;
@@ -220,14 +227,17 @@ function argAt(args: { readonly [name: string]: Json }, path: readonly string[])
   return value;
 }
 
-/** The value of `node`, not memoised. Cases run most frequent first: a switch on strings tests them in order. */
-function compute(f: Frame, node: IrExpr): Tri {
-  switch (node.op) {
-    case "const":
+/**
+ * The value of `node`, not memoised. The switch is on the node's opcode (`prepare.ts`), a small
+ * integer, which compiles to a jump table; a switch on `op` compares strings case by case.
+ */
+function compute(f: Frame, node: PreparedNode): Tri {
+  switch (node.code) {
+    case OPCODE.const:
       return node.value as Value;
-    case "compare":
+    case OPCODE.compare:
       return compare(f, node.cmp, node.left, node.right);
-    case "in": {
+    case OPCODE.in: {
       const item = nodeValue(f, node.item);
       const set = nodeValue(f, node.set);
       const unknown = missingOf2(item, set);
@@ -237,19 +247,19 @@ function compute(f: Frame, node: IrExpr): Tri {
       if (Array.isArray(set)) return (set as SetValue).includes(item as Scalar);
       return str(set as Value, "in").includes(str(item as Value, "in"));
     }
-    case "and":
-    case "or":
+    case OPCODE.and:
+    case OPCODE.or:
       return junction(f, node.op, node.args);
-    case "not": {
+    case OPCODE.not: {
       const v = nodeValue(f, node.arg);
       return v instanceof Missing ? v : !bool(v, "not");
     }
-    case "arg": {
+    case OPCODE.arg: {
       const value = argAt(f.args, node.path);
       if (value === undefined) return new Missing([["args", ...node.path].join(".")]);
       return node.set === true ? asSet(value) : value;
     }
-    case "entry": {
+    case OPCODE.entry: {
       const entry = f.entry;
       if (entry === null) throw new IrTypeError(`${node.field} of a prior action outside a session query`);
       if (node.field === "tool") return entry.tool;
@@ -257,7 +267,7 @@ function compute(f: Frame, node: IrExpr): Tri {
       if (node.field === "labels") return toSet(entryLabels(entry));
       return entry.target === undefined ? new Missing(["history.target"]) : entry.target;
     }
-    case "intent": {
+    case OPCODE.intent: {
       if (node.field === "alignment") {
         const score = f.snapshot?.scores.alignment;
         return score === undefined ? new Missing(["intent.alignment"]) : score;
@@ -266,53 +276,55 @@ function compute(f: Frame, node: IrExpr): Tri {
       if (intent === undefined) return new Missing(["intent"]);
       return node.field === "text" ? intent.text : toSet(intent.scope ?? EMPTY_SET);
     }
-    case "feature": {
+    case OPCODE.feature: {
       if (f.snapshot === null) return new Missing(["session"]);
       const feature = f.ir.features[node.feature];
       if (feature === undefined) throw new IrTypeError(`no feature ${node.feature}`);
-      return featureValue(f, feature);
+      return f.features === null ? featureValue(f, feature) : givenFeature(f.features, node.feature);
     }
-    case "session": {
+    case OPCODE.session: {
       const snapshot = f.snapshot;
       if (snapshot === null) return new Missing([`session.${node.field}`]);
-      if (node.field === "tainted") return sessionTainted(snapshot.history);
-      if (node.field === "sensitivity") return sessionSensitivity(snapshot.history);
+      const given = f.features;
+      if (node.field === "tainted") return given === null ? sessionTainted(snapshot.history) : given.tainted;
+      if (node.field === "sensitivity")
+        return given === null ? sessionSensitivity(snapshot.history) : given.sensitivity;
       return snapshot.scores.drift === undefined ? new Missing(["session.drift"]) : snapshot.scores.drift;
     }
-    case "call":
+    case OPCODE.call:
       return call(f, node.fn, node.args, node.fault);
-    case "matches": {
+    case OPCODE.matches: {
       const subject = nodeValue(f, node.subject);
       if (subject instanceof Missing) return subject;
       const program = f.ir.regexes[node.regex];
       if (program === undefined) throw new IrTypeError(`no regex ${node.regex}`);
       return regexTest(program, str(subject, "matches"));
     }
-    case "identity":
+    case OPCODE.identity:
       return identityField(f, node.field);
-    case "fact": {
+    case OPCODE.fact: {
       const value = f.snapshot === null ? undefined : own(f.snapshot.facts, node.name);
       if (value === undefined) return new Missing([node.name]);
       return node.set === true ? asSet(value) : value;
     }
-    case "has":
+    case OPCODE.has:
       return has(f, node.of);
-    case "tool":
+    case OPCODE.tool:
       return f.tool;
-    case "output":
+    case OPCODE.output:
       if (f.output === null) throw new IrTypeError("output outside a classifier");
       return f.output;
-    case "set": {
+    case OPCODE.set: {
       const items = node.items.map((i) => nodeValue(f, i));
       return missingOf(items) ?? toSet(items as Scalar[]);
     }
-    case "missing":
+    case OPCODE.missing:
       return new Missing(node.names);
-    case "add":
-    case "sub":
-    case "mul":
+    case OPCODE.add:
+    case OPCODE.sub:
+    case OPCODE.mul:
       return arithmetic(f, node.op, node.left, node.right, node.fault);
-    case "neg": {
+    case OPCODE.neg: {
       const v = nodeValue(f, node.arg);
       return v instanceof Missing ? v : -num(v, "neg");
     }

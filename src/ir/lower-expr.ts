@@ -13,6 +13,7 @@ import type * as ast from "../lang/ast.ts";
 import type { CheckedPolicy, ConstValue, Resolution, ToolInfo, Type } from "../lang/checked.ts";
 import { childExprs, faultNames } from "../lang/inputs.ts";
 import type { ExprTable } from "./expr-table.ts";
+import { orderByCost } from "./cost-order.ts";
 import { compileRegex } from "./regex/compile.ts";
 import type { IrCompare, IrConst, IrExpr, IrFunction } from "./types.ts";
 
@@ -116,9 +117,8 @@ export function lowerJunction(ctx: LowerContext, op: "and" | "or", operands: rea
   }
   if (kept.length === 0) return ctx.table.expr(absorbing ? FALSE_NODE : TRUE_NODE);
   if (kept.length === 1) return kept[0] as number;
-  // Index order is creation order: leaves and cheap tests come before the expressions built on them.
-  kept.sort((a, b) => a - b);
-  return ctx.table.expr({ op, args: kept });
+  // Cheapest first, so evaluation stops early on cheap tests; the order depends on the operands only.
+  return ctx.table.expr({ op, args: orderByCost(ctx.table.exprs, kept) });
 }
 
 export function lowerNot(ctx: LowerContext, arg: number): number {

@@ -649,7 +649,12 @@ export function lex(text: string): LexResult {
     ...(result.groups.unknown ?? []).map((t) => unexpectedCharacters(t.image, t.startOffset)),
     ...result.errors.map((e) => unexpectedCharacters(text.slice(e.offset, e.offset + e.length), e.offset)),
   ];
-  for (const token of [...result.tokens, ...comments]) problems.push(...tokenProblems(token));
+  for (const list of [result.tokens, comments]) {
+    for (const token of list) {
+      const found = tokenProblems(token);
+      if (found.length > 0) problems.push(...found);
+    }
+  }
   return { tokens: result.tokens, comments, problems };
 }
 

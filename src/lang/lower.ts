@@ -131,12 +131,29 @@ function isReal(token: IToken): boolean {
   return token.isInsertedInRecovery !== true && Number.isFinite(token.startOffset) && token.startOffset >= 0;
 }
 
-function nodes(node: CstNode, rule: string): CstNode[] {
-  return (node.children[rule] ?? []).filter((e): e is CstNode => !isToken(e));
+const NONE: readonly never[] = [];
+
+function isNode(element: CstElement): element is CstNode {
+  return !isToken(element);
 }
 
-function tokens(node: CstNode, type: TokenType): IToken[] {
-  return (node.children[type.name] ?? []).filter((e): e is IToken => isToken(e) && isReal(e));
+function isRealToken(element: CstElement): element is IToken {
+  return isToken(element) && isReal(element);
+}
+
+// The two readers below return the CST's own array when nothing is filtered out (the usual case):
+// lowering reads several such lists per CST node, and copying each was only garbage.
+
+function nodes(node: CstNode, rule: string): readonly CstNode[] {
+  const found = node.children[rule];
+  if (found === undefined) return NONE;
+  return found.every(isNode) ? found : found.filter(isNode);
+}
+
+function tokens(node: CstNode, type: TokenType): readonly IToken[] {
+  const found = node.children[type.name];
+  if (found === undefined) return NONE;
+  return found.every(isRealToken) ? found : found.filter(isRealToken);
 }
 
 function child(node: CstNode, rule: string, index = 0): CstNode {
@@ -157,8 +174,9 @@ function token(node: CstNode, type: TokenType, index = 0): IToken {
 
 /** The one child rule of a node that is a choice between rules. */
 function choice(node: CstNode): CstNode {
-  for (const elements of Object.values(node.children)) {
-    const first = elements[0];
+  // Object.keys, not Object.values: CST children are dictionaries, and listing their keys is cheaper.
+  for (const rule of Object.keys(node.children)) {
+    const first = node.children[rule]?.[0];
     if (first !== undefined && !isToken(first)) {
       if (first.recoveredNode === true) throw new Incomplete();
       return first;
@@ -869,14 +887,14 @@ function foldLeft(
   lowerOperand: (cx: Context, node: CstNode) => ast.Expr,
   op: (t: IToken) => ast.BinaryOp,
 ): ast.Expr {
-  const [first, ...rest] = operands;
-  if (first === undefined || rest.length !== operators.length) throw new Incomplete();
+  const first = operands[0];
+  if (first === undefined || operands.length - 1 !== operators.length) throw new Incomplete();
   let result = lowerOperand(cx, first);
-  rest.forEach((operand, i) => {
-    const operator = operators[i];
+  for (let i = 1; i < operands.length; i++) {
+    const operator = operators[i - 1];
     if (operator === undefined) throw new Incomplete();
-    result = binary(cx, op(operator), result, lowerOperand(cx, operand));
-  });
+    result = binary(cx, op(operator), result, lowerOperand(cx, operands[i] as CstNode));
+  }
   return result;
 }
 
@@ -895,12 +913,17 @@ function prefixed(cx: Context, operators: readonly IToken[], operand: ast.Expr, 
   return result;
 }
 
+const orOp = (): ast.BinaryOp => "or";
+const andOp = (): ast.BinaryOp => "and";
+const addOp = (t: IToken): ast.BinaryOp => (t.image === "+" ? "+" : "-");
+const mulOp = (): ast.BinaryOp => "*";
+
 function expression(cx: Context, node: CstNode): ast.Expr {
-  return foldLeft(cx, nodes(node, "andExpr"), tokens(node, T.Or), andExpr, () => "or");
+  return foldLeft(cx, nodes(node, "andExpr"), tokens(node, T.Or), andExpr, orOp);
 }
 
 function andExpr(cx: Context, node: CstNode): ast.Expr {
-  return foldLeft(cx, nodes(node, "notExpr"), tokens(node, T.And), notExpr, () => "and");
+  return foldLeft(cx, nodes(node, "notExpr"), tokens(node, T.And), notExpr, andOp);
 }
 
 function notExpr(cx: Context, node: CstNode): ast.Expr {
@@ -951,13 +974,11 @@ function comparisonTail(cx: Context, node: CstNode): { op: ast.BinaryOp; right: 
 }
 
 function additive(cx: Context, node: CstNode): ast.Expr {
-  return foldLeft(cx, nodes(node, "multiplicative"), tokens(node, T.AddOp), multiplicative, (t) =>
-    t.image === "+" ? "+" : "-",
-  );
+  return foldLeft(cx, nodes(node, "multiplicative"), tokens(node, T.AddOp), multiplicative, addOp);
 }
 
 function multiplicative(cx: Context, node: CstNode): ast.Expr {
-  return foldLeft(cx, nodes(node, "unary"), tokens(node, T.Star), unary, () => "*");
+  return foldLeft(cx, nodes(node, "unary"), tokens(node, T.Star), unary, mulOp);
 }
 
 function unary(cx: Context, node: CstNode): ast.Expr {
@@ -989,8 +1010,15 @@ function primary(cx: Context, node: CstNode): ast.Expr {
   }
 }
 
+function firstRealToken(node: CstNode): IToken | undefined {
+  for (const rule of Object.keys(node.children)) {
+    for (const e of node.children[rule] ?? NONE) if (isToken(e) && isReal(e)) return e;
+  }
+  return undefined;
+}
+
 function literal(cx: Context, node: CstNode): ast.Expr {
-  const [t] = Object.values(node.children).flat().filter(isToken).filter(isReal);
+  const t = firstRealToken(node);
   if (t === undefined) throw new Incomplete();
   if (t.tokenType === T.True || t.tokenType === T.False) {
     return { kind: "BoolLiteral", value: t.tokenType === T.True, span: tokenSpan(cx, t) };

@@ -51,6 +51,7 @@ export {
   type ContextLogOptions,
   type ContextResult,
   type LoadedContext,
+  type SealedEntry,
 } from "./context/log.ts";
 export { decodeBase64url, encodeBase64url } from "./crypto/base64url.ts";
 export {
@@ -108,6 +109,7 @@ export {
 export { exportReceipts } from "./receipts/export.ts";
 export {
   type IssuedReceipt,
+  type PreparedReceipt,
   type ReceiptError,
   ReceiptIssuer,
   type ReceiptIssuerOptions,
@@ -119,12 +121,14 @@ export { DEFAULT_MAX_DOCUMENT_CHARS, type StoreLimits } from "./store/checks.ts"
 export { KeyedMutex } from "./store/keyed-mutex.ts";
 export { MemoryStore } from "./store/memory.ts";
 export { scanSessions } from "./store/scan.ts";
-export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite.ts";
+export { type SqliteDurability, SqliteStore, type SqliteStoreOptions } from "./store/sqlite.ts";
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./store/sqlite-schema.ts";
 export {
+  type AppendOptions,
   type ApprovalChange,
   type ApprovalRecord,
   type ChainHead,
+  type ChainHeads,
   type ChainSnapshot,
   type ContextRecord,
   type DeferralChange,
@@ -245,6 +249,9 @@ export type {
   FactProvider,
   FactRequest,
   FaultStage,
+  HostAnswer,
+  HostApprovalResult,
+  HostDelegation,
   OutcomeResult,
   PendingHandle,
   RuntimeEvent,

@@ -133,9 +133,10 @@ export interface Runtime {
    * verified; a broken log, an ended session or claims naming another
    * principal than the session's give a session failed closed. Actions a
    * process that ended left undecided or waiting are denied, with receipts;
-   * ones it released may still get their outcome recorded. A stored session
-   * keeps its original request: `options.intent` is then ignored. Never
-   * rejects.
+   * ones it released may still get their outcome recorded, and a STEP_UP it
+   * delegated to the host's prompt its answer (`recordHostApproval`). A
+   * stored session keeps its original request: `options.intent` is then
+   * ignored. Never rejects.
    */
   openSession(options: SessionOptions): Promise<Session>;
   /**

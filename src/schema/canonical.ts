@@ -14,12 +14,32 @@
  * and output size are bounded so attacker-shaped input cannot exhaust the
  * stack or memory. Failures are values; the caller decides how to fail closed.
  *
- * Hashing uses @noble/hashes so this module also runs outside Node.
+ * Hashing uses the host's native SHA-256 where there is one (Node's
+ * `crypto.hash`, found at run time so that bundlers for browsers never see a
+ * `node:` import) and @noble/hashes elsewhere; both hash the same bytes, so
+ * the digests are the same.
  *
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
+/** SHA-256 of `data` (a string as UTF-8), as 64 lowercase hex digits. */
+type Sha256Hex = (data: Uint8Array | string) => string;
+
+const portableSha256: Sha256Hex = (data) =>
+  bytesToHex(sha256(typeof data === "string" ? utf8ToBytes(data) : data));
+
+/** Node's one-shot native hash (over 10× faster on receipt-sized input), or null off Node. */
+function nativeSha256(): Sha256Hex | null {
+  const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const crypto = host?.getBuiltinModule?.("node:crypto") as
+    { hash?: (algorithm: string, data: Uint8Array | string, encoding: "hex") => string } | undefined;
+  const hash = crypto?.hash;
+  return typeof hash === "function" ? (data) => hash("sha256", data, "hex") : null;
+}
+
+const sha256HexImpl: Sha256Hex = nativeSha256() ?? portableSha256;
 
 /** Why a value has no canonical form. */
 export type CanonicalizationErrorCode =
@@ -192,7 +212,7 @@ function renderPath(path: readonly (string | number)[]): string {
 
 /** SHA-256 of `data` (a string is hashed as UTF-8), as 64 lowercase hex digits. */
 export function sha256Hex(data: Uint8Array | string): string {
-  return bytesToHex(sha256(typeof data === "string" ? utf8ToBytes(data) : data));
+  return sha256HexImpl(data);
 }
 
 /** `sha256:<hex>` of the UTF-8 bytes of the canonical form of `value`. */

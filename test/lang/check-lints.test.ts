@@ -81,6 +81,20 @@ describe("conflicting modifications", () => {
     ).toEqual(["AARM4009"]);
   });
 
+  it("pairs a modify rule with each earlier rule that shares one of its tools, in rule order", () => {
+    const result = checkText(
+      `${HEAD}${TOOLS}modify a on db.query when window set args.limit = 10
+modify b on db.scan when window set args.limit = 20
+modify c on db.drop when window set args.name = "x"
+modify d on db.scan, db.query when window set args.limit = 40
+default deny`,
+    );
+    expect(result.diagnostics.map((d) => d.message.slice(0, 20))).toEqual([
+      "rules `a` and `d` se",
+      "rules `b` and `d` se",
+    ]);
+  });
+
   it("does not warn for equal values, other arguments, other tools or different conditions", () => {
     expect(
       warnings("modify a on db.query set args.limit = 10\nmodify b on db.query set args.limit = 10"),

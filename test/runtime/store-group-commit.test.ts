@@ -1,13 +1,21 @@
 // Group commit in the SQLite store: concurrent writes share a transaction, each keeps its own outcome, run
-// in the order issued, and resolve only once committed; and the durability option.
+// in the order issued, and resolve only once committed; the durability option; and appendChains, which
+// writes a decision's records in one step, in both stores.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { compileText } from "../../src/compiler.ts";
+import { Keyring } from "../../src/runtime/crypto/keyring.ts";
+import { nodeBackend } from "../../src/runtime/crypto/node.ts";
+import { trustedLocalVerifier } from "../../src/runtime/identity/local.ts";
+import { createRuntime } from "../../src/runtime/runtime.ts";
+import { MemoryStore } from "../../src/runtime/store/memory.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../../src/runtime/store/sqlite.ts";
-import type { ContextRecord, ReceiptRecord, StoreResult } from "../../src/runtime/store/types.ts";
+import type { ContextRecord, ReceiptRecord, Store, StoreResult } from "../../src/runtime/store/types.ts";
+import { verifySqliteFile } from "../../src/runtime/verify.ts";
 import { sha256Hex } from "../../src/schema/canonical.ts";
 
 const T0 = "2026-11-22T09:00:00.000Z";
@@ -226,4 +234,185 @@ describe("SqliteStore durability", () => {
       { receipt_id: "r2" },
     ]);
   });
+});
+
+describe.each([
+  ["MemoryStore", () => Promise.resolve(new MemoryStore())],
+  ["SqliteStore", () => Promise.resolve(value(SqliteStore.open(file())))],
+] as const)("%s.appendChains", (_, open: () => Promise<Store>) => {
+  async function fresh(): Promise<Store & Required<Pick<Store, "appendChains">>> {
+    const store = await open();
+    value(await store.createSession("s0", T0));
+    value(await store.createSession("s1", T0));
+    if (store.appendChains === undefined) throw new Error("no appendChains");
+    return store as Store & Required<Pick<Store, "appendChains">>;
+  }
+
+  it("stores entries and a receipt together, as the single appends would, and returns both heads", async () => {
+    const store = await fresh();
+    value(await store.appendContext(entry("s0", 0)));
+    const heads = value(await store.appendChains([entry("s0", 1), entry("s0", 2)], receipt("s0", 0)));
+    expect(heads).toEqual({
+      context: { seq: 2, hash: digest("s0 2") },
+      receipt: { seq: 0, hash: digest("s0 r0"), receipt_id: "s0-r0" },
+    });
+    const session = value(await store.getSession("s0"));
+    expect([session.context_head, session.receipt_head]).toEqual([heads.context, heads.receipt]);
+    expect(value(await store.readContext("s0")).records.map((r) => r.seq)).toEqual([0, 1, 2]);
+    expect(value(await store.getReceipt("s0-r0")).seq).toBe(0);
+    expect(value(await store.appendChains([], receipt("s0", 1)))).toEqual({
+      context: null,
+      receipt: { seq: 1, hash: digest("s0 r1"), receipt_id: "s0-r1" },
+    });
+    await store.close();
+  });
+
+  it("stores nothing when any record is refused, and says why", async () => {
+    const store = await fresh();
+    value(await store.appendReceipt(receipt("s1", 0)));
+    const attempts = [
+      // The receipt is stale: the entries before it must not stay.
+      { context: [entry("s0", 0)], receipt: { ...receipt("s1", 0), receipt_id: "other" }, kind: "conflict" },
+      // The second entry does not extend the first.
+      { context: [entry("s0", 0), entry("s0", 2)], receipt: receipt("s0", 0), kind: "conflict" },
+      // The receipt's id is taken.
+      { context: [entry("s0", 0)], receipt: { ...receipt("s0", 0), receipt_id: "s1-r0" }, kind: "conflict" },
+      { context: [entry("s0", 0)], receipt: { ...receipt("s0", 0), hash: "not a digest" }, kind: "invalid" },
+      { context: [entry("nobody", 0)], receipt: null, kind: "not_found" },
+    ];
+    for (const attempt of attempts) {
+      expect(kind(await store.appendChains(attempt.context, attempt.receipt))).toBe(attempt.kind);
+    }
+    const s0 = value(await store.getSession("s0"));
+    expect([s0.context_head, s0.receipt_head]).toEqual([null, null]);
+    expect(value(await store.readContext("s0")).records).toEqual([]);
+    expect(value(await store.readReceipts("s0")).records).toEqual([]);
+    expect(value(await store.readReceipts("s1")).records.map((r) => r.receipt_id)).toEqual(["s1-r0"]);
+    // The same records, now in order, go in.
+    value(await store.appendChains([entry("s0", 0)], receipt("s0", 0)));
+    expect(kind(await store.getReceipt("other"))).toBe("not_found");
+    await store.close();
+  });
+
+  it("refuses entries for an ended session but, like appendReceipt, still takes its receipt", async () => {
+    const store = await fresh();
+    value(await store.endSession("s0", T0));
+    expect(kind(await store.appendChains([entry("s0", 0)], receipt("s0", 0)))).toBe("conflict");
+    expect(value(await store.readReceipts("s0")).records).toEqual([]);
+    expect(kind(await store.appendChains([], receipt("s0", 0)))).toBe("ok");
+    await store.close();
+  });
+});
+
+describe("the runtime on SQLite", () => {
+  const compiled = compileText(`policy tx version "1"
+tool docs.read { args { path: string } effect read }
+allow reads when effect == read
+default deny`).ir;
+  const verifier = trustedLocalVerifier();
+  if (compiled === null || !verifier.ok) throw new Error("the test policy does not compile");
+  const ir = compiled;
+  const identity = verifier.value;
+
+  /** A runtime over the store at `path` (as `wrap` presents it) and one started session. */
+  async function start(path: string, wrap: (store: SqliteStore) => Store = (store) => store) {
+    const store = value(SqliteStore.open(path));
+    const keyring = Keyring.generate(nodeBackend, new Date());
+    const runtime = createRuntime({
+      policy: { ir },
+      store: wrap(store),
+      keyring,
+      identity,
+      scorer: null,
+    });
+    const session = await runtime.startSession({
+      identity: { session: "tx", human: "alice@example.com", agent: "agent" },
+      intent: "read the docs",
+    });
+    const close = async () => {
+      await session.end();
+      await runtime.close();
+      await store.close();
+    };
+    return { session, keyring, close };
+  }
+
+  it("writes a decision's receipt and log entry in one transaction, and an outcome's in one more", async () => {
+    const path = file();
+    const { session, keyring, close } = await start(path);
+    const transactions = countTransactions();
+    for (let i = 0; i < 3; i++) {
+      const before = transactions();
+      const handle = await session.evaluate({ tool: "docs.read", args: { path: `/d${i}` }, callId: `c${i}` });
+      if (handle.kind !== "allow") throw new Error(`expected allow, got ${handle.kind}`);
+      // The action's entry, then its decision entry with its receipt.
+      expect(transactions() - before).toBe(2);
+      const outcome = await session.recordOutcome(handle.actionId, { success: true, output: "ok" });
+      expect(outcome.ok).toBe(true);
+      expect(transactions() - before).toBe(3);
+    }
+    await close();
+    const report = value(await verifySqliteFile(path, keyring));
+    expect(report.issues).toEqual([]);
+    expect(rows(path, "SELECT count(*) AS n FROM receipts")).toEqual([{ n: 6 }]);
+    expect(
+      rows(path, 'SELECT count(*) AS n FROM context_entries WHERE body LIKE \'%"type":"decision"%\''),
+    ).toEqual([{ n: 3 }]);
+  });
+
+  it("commits an action's log entry without a sync; the decision's synced commit, before the release, carries it", async () => {
+    const { session, close } = await start(file());
+    const exec = vi.spyOn(DatabaseSync.prototype, "exec");
+    const handle = await session.evaluate({ tool: "docs.read", args: { path: "/d" }, callId: "c" });
+    expect(handle.kind).toBe("allow");
+    const commits = exec.mock.calls
+      .map(([sql]) => sql)
+      .filter((sql) => sql.startsWith("PRAGMA synchronous") || sql === "BEGIN IMMEDIATE");
+    expect(commits).toEqual([
+      "PRAGMA synchronous = NORMAL",
+      "BEGIN IMMEDIATE",
+      "PRAGMA synchronous = FULL",
+      "BEGIN IMMEDIATE",
+    ]);
+    await close();
+  });
+
+  it.each(["refuses", "throws"] as const)(
+    "writes the records one at a time when appendChains %s: same decisions, nothing lost or doubled",
+    async (how) => {
+      const path = file();
+      const failing = (store: SqliteStore): Store =>
+        new Proxy(store, {
+          get(target, name) {
+            if (name === "appendChains") {
+              return () =>
+                how === "throws"
+                  ? Promise.reject(new Error("appendChains crashed"))
+                  : Promise.resolve({
+                      ok: false,
+                      error: { kind: "io", message: "appendChains: disk unavailable" },
+                    });
+            }
+            const member: unknown = Reflect.get(target, name, target);
+            return typeof member === "function"
+              ? (member as (...a: unknown[]) => unknown).bind(target)
+              : member;
+          },
+        });
+      const { session, keyring, close } = await start(path, failing);
+      for (let i = 0; i < 2; i++) {
+        const handle = await session.evaluate({
+          tool: "docs.read",
+          args: { path: `/d${i}` },
+          callId: `c${i}`,
+        });
+        if (handle.kind !== "allow") throw new Error(`expected allow, got ${handle.kind}`);
+        expect((await session.recordOutcome(handle.actionId, { success: true, output: "ok" })).ok).toBe(true);
+      }
+      await close();
+      expect(value(await verifySqliteFile(path, keyring)).issues).toEqual([]);
+      expect(rows(path, "SELECT count(*) AS n FROM receipts")).toEqual([{ n: 4 }]);
+      expect(rows(path, "SELECT count(*) AS n FROM context_entries")).toEqual([{ n: 7 }]);
+    },
+  );
 });

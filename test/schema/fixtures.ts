@@ -391,6 +391,24 @@ export const approvalResults: ApprovalResult[] = [
     reason: "no quorum within 10m",
     decided_at: "2026-11-22T10:15:00Z",
   },
+  {
+    request_id: "apr_5e21",
+    action_digest: digest("act_push_3"),
+    source: "step_up",
+    method: "host_prompt",
+    requirement: ownerApproval,
+    decision: "approved",
+    responses: [
+      {
+        approver: "alice@example.com",
+        identity_verified: false,
+        decision: "approve",
+        responded_at: "2026-11-22T11:02:07Z",
+      },
+    ],
+    reason: "approved at the host's prompt by alice@example.com (identity not verified)",
+    decided_at: "2026-11-22T11:02:08Z",
+  },
 ];
 
 export const deferredActions: DeferredAction[] = [

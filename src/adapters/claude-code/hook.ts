@@ -13,6 +13,12 @@
  * session's context log: the released action of that tool, with no outcome
  * yet, whose arguments are those Claude Code ran it with.
  *
+ * In `ask` mode a STEP_UP is delegated to Claude Code's permission prompt:
+ * the PreToolUse records the delegation and answers `ask`; when the tool
+ * then runs, its PostToolUse records the approval the prompt gave (the
+ * configured principal, unverified) before the outcome, and the session
+ * goes on.
+ *
  * Anything that goes wrong answers a denial with exit code 2 (see
  * `output.ts`), within the hook's own deadline.
  *
@@ -30,7 +36,7 @@ import type { Keyring } from "../../runtime/crypto/keyring.ts";
 import { nodeBackend } from "../../runtime/crypto/node.ts";
 import { messageOf } from "../../runtime/engine/bounded.ts";
 import type { PolicySource } from "../../runtime/engine/policy.ts";
-import { isReleased, loggedActions, releasedArgs } from "../../runtime/engine/resume.ts";
+import { isReleased, type LoggedAction, loggedActions, releasedArgs } from "../../runtime/engine/resume.ts";
 import type { Session } from "../../runtime/engine/session.ts";
 import type { EnforcementHandle, RuntimeFault } from "../../runtime/engine/types.ts";
 import { trustedLocalVerifier } from "../../runtime/identity/local.ts";
@@ -39,7 +45,7 @@ import { resolveMetaTool } from "../../runtime/mediation/meta-tools.ts";
 import { createRuntime, type Runtime } from "../../runtime/runtime.ts";
 import { SqliteStore } from "../../runtime/store/sqlite.ts";
 import type { Store } from "../../runtime/store/types.ts";
-import { canonicalize } from "../../schema/canonical.ts";
+import { canonicalHash, canonicalize } from "../../schema/canonical.ts";
 import type { Receipt } from "../../schema/generated/types.ts";
 import type { HookConfig } from "./config.ts";
 import { failure, type HookAnswer, permission, recorded } from "./output.ts";
@@ -164,10 +170,13 @@ async function answerPre(
     return permission("allow", `aarm ${handle.decision}: ${about}`);
   }
   // The hook does not wait: a STEP_UP goes to Claude Code's prompt or is refused, a DEFER is refused.
-  handle.cancel();
   if (handle.decision === "STEP_UP" && config.stepUp === "ask") {
-    return permission("ask", `aarm STEP_UP: approval required: ${about}`);
+    const delegated = await handle.delegateToHost();
+    if (delegated.ok) return permission("ask", `aarm STEP_UP: approval required: ${about}`);
+    handle.cancel();
+    return permission("deny", `aarm STEP_UP: approval required, and ${delegated.error}: ${about}`);
   }
+  handle.cancel();
   const why =
     handle.decision === "STEP_UP"
       ? "approval required, and this hook cannot wait for aarm's approval service"
@@ -175,12 +184,21 @@ async function answerPre(
   return permission("deny", `aarm ${handle.decision}: ${why}: ${about}`);
 }
 
+/** The action a PostToolUse reports on; `digest` when it was delegated to Claude Code's prompt. */
+interface RanAction {
+  readonly actionId: string;
+  /** The digest of a delegated action, which the approval recorded for it names; null for a released one. */
+  readonly digest: string | null;
+}
+
 /**
  * The action a PostToolUse reports on: the earliest released action of the
  * session, with no outcome yet, of the same tool, whose arguments as
- * released (or as requested) are those Claude Code reports it ran with.
+ * released (or as requested) are those Claude Code reports it ran with; else
+ * the latest such action delegated to Claude Code's prompt (an earlier one
+ * may have been refused there, and never runs).
  */
-async function releasedAction(store: Store, event: PostToolUseEvent): Promise<Step<string>> {
+async function ranAction(store: Store, event: PostToolUseEvent): Promise<Step<RanAction>> {
   const loaded = await new ContextLog({ store }).load(event.sessionId);
   if (!loaded.ok)
     return { ok: false, problem: `the session's context could not be read (${loaded.error.kind})` };
@@ -188,33 +206,66 @@ async function releasedAction(store: Store, event: PostToolUseEvent): Promise<St
   if (!resolved.ok) return { ok: false, problem: resolved.problem };
   const ran = canonicalize(resolved.args);
   if (!ran.ok) return { ok: false, problem: "the tool input has no canonical form" };
+  let delegated: LoggedAction | null = null;
   for (const logged of loggedActions(loaded.value.entries).values()) {
-    if (logged.outcome || !isReleased(logged) || logged.action.tool !== resolved.tool) continue;
-    const released = canonicalize(releasedArgs(logged));
+    if (logged.outcome || logged.action.tool !== resolved.tool) continue;
     const requested = canonicalize(logged.action.parameters);
-    if ((released.ok && released.value === ran.value) || (requested.ok && requested.value === ran.value)) {
-      return { ok: true, value: logged.action.action_id };
+    const same = requested.ok && requested.value === ran.value;
+    if (logged.settlement === "delegated" && same) delegated = logged;
+    if (!isReleased(logged)) continue;
+    const released = canonicalize(releasedArgs(logged));
+    if ((released.ok && released.value === ran.value) || same) {
+      return { ok: true, value: { actionId: logged.action.action_id, digest: null } };
     }
   }
-  return { ok: false, problem: `no call of ${event.toolName} with these arguments was released by aarm` };
+  const digest = delegated === null ? null : canonicalHash(delegated.action);
+  if (delegated !== null && digest?.ok === true) {
+    return { ok: true, value: { actionId: delegated.action.action_id, digest: digest.value } };
+  }
+  return {
+    ok: false,
+    problem: `no call of ${event.toolName} with these arguments was released by aarm or delegated to the prompt`,
+  };
 }
 
-/** Records what a released call returned; a call aarm did not release ends the session. */
-async function answerPost(event: PostToolUseEvent, session: Session, store: Store): Promise<HookAnswer> {
-  const found = await releasedAction(store, event);
+/**
+ * Records what a released call returned, after the approval given at
+ * Claude Code's prompt for a delegated one; a call aarm neither released nor
+ * delegated, or whose approval cannot be recorded, ends the session.
+ */
+async function answerPost(
+  event: PostToolUseEvent,
+  session: Session,
+  store: Store,
+  config: HookConfig,
+): Promise<HookAnswer> {
+  const found = await ranAction(store, event);
   // A failed call aarm did not release has no output to label (Claude Code may report calls it refused).
   if (!found.ok && event.event === "PostToolUseFailure") return recorded();
-  if (!found.ok) {
+  const unaccounted = async (problem: string): Promise<HookAnswer> => {
     // Its output would be missing from the context later decisions see: no later call may be decided without it.
     const ended = await session.end();
     const closing = ended.ok ? "the session is ended, and every later call in it is denied" : ended.error;
     return failure(
-      `the output of tool call ${event.toolUseId} was not recorded: ${found.problem}; ${closing}`,
+      `the output of tool call ${event.toolUseId} was not recorded: ${problem}; ${closing}`,
       false,
     );
+  };
+  if (!found.ok) return unaccounted(found.problem);
+  const { actionId, digest } = found.value;
+  if (digest !== null) {
+    // It ran, so the user approved it at Claude Code's prompt, which is where aarm delegated it.
+    const approved = await session.recordHostApproval(actionId, {
+      approver: config.principal,
+      approved: true,
+      at: new Date(),
+      actionDigest: digest,
+    });
+    if (!approved.ok) return unaccounted(`its approval could not be recorded: ${approved.error}`);
+    if (!approved.released) return unaccounted(`its approval did not release it: ${approved.reason}`);
   }
   const success = event.event === "PostToolUse";
-  const outcome = await session.recordOutcome(found.value, {
+  const outcome = await session.recordOutcome(actionId, {
     success,
     ...(event.response === undefined ? {} : { output: event.response }),
     ...(event.error === null ? {} : { error: { message: event.error } }),
@@ -267,7 +318,7 @@ async function answerEvent(
     }
     case "PostToolUse":
     case "PostToolUseFailure":
-      return answerPost(event, await runtime.openSession({ identity }), store);
+      return answerPost(event, await runtime.openSession({ identity }), store, config);
   }
 }
 

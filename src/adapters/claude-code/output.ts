@@ -6,7 +6,7 @@
  * |---|---|
  * | ALLOW | `permissionDecision: "allow"` |
  * | MODIFY | `"allow"` with `updatedInput`: the whole input, as modified |
- * | STEP_UP (mode `ask`) | `"ask"`: Claude Code's permission prompt, with the reason |
+ * | STEP_UP (mode `ask`) | `"ask"`: delegated to Claude Code's permission prompt, with the reason |
  * | STEP_UP (mode `approvals`), DEFER, DENY | `"deny"` with the reason |
  * | any failure | `"deny"`, exit code 2, the reason on stderr |
  *

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { gatewayDeployment } from "../../conformance/gateway-deployment.ts";
 import { runConformance } from "../../conformance/run.ts";
 import { reportJson, reportMarkdown } from "../../conformance/report.ts";
 import { SCENARIOS } from "../../conformance/scenarios/index.ts";
@@ -23,7 +24,10 @@ import { CliError, EXIT } from "../errors.ts";
 import { paint } from "../io.ts";
 import { packageVersion } from "../package-info.ts";
 
-const DEPLOYMENTS: { readonly [kind in DeploymentKind]?: () => Deployment } = { sdk: sdkDeployment };
+const DEPLOYMENTS: { readonly [kind in DeploymentKind]?: () => Deployment } = {
+  sdk: sdkDeployment,
+  gateway: gatewayDeployment,
+};
 
 function requirementsOf(value: string | undefined): Requirement[] | undefined {
   if (value === undefined) return undefined;
@@ -36,7 +40,7 @@ function requirementsOf(value: string | undefined): Requirement[] | undefined {
 export const conformance: Command = {
   name: "conformance",
   summary: "run the AARM testing protocol against a deployment and write the evidence package",
-  usage: "[--deployment sdk] [--out DIR] [--only R1,R2,...] [--json]",
+  usage: "[--deployment sdk|gateway] [--out DIR] [--only R1,R2,...] [--json]",
   description:
     "Runs every scenario of the AARM testing protocol (§9) against a fresh deployment with tools that record\n" +
     "whether they ran, verifies every receipt offline, and writes conformance-report.json and\n" +
@@ -47,7 +51,8 @@ export const conformance: Command = {
       type: "string",
       value: "KIND",
       choices: Object.keys(DEPLOYMENTS),
-      description: "what to test: sdk (the runtime embedded in-process); default sdk",
+      description:
+        "what to test: sdk (the runtime embedded in-process) or gateway (`aarm gateway` in front of MCP servers, a process per session); default sdk",
     },
     out: {
       type: "string",
@@ -57,7 +62,11 @@ export const conformance: Command = {
     only: { type: "string", value: "R1,R2", description: "run only these requirements' scenarios" },
     json: { type: "boolean", description: "print the JSON report instead of progress" },
   },
-  examples: ["aarm conformance", "aarm conformance --only R1,R5 --out reports/"],
+  examples: [
+    "aarm conformance",
+    "aarm conformance --only R1,R5 --out reports/",
+    "aarm conformance --deployment gateway",
+  ],
   async run(positionals, values, io) {
     if (positionals.length > 0) throw new CliError(`conformance: unexpected argument "${positionals[0]}"`);
     const kind = (typeof values.deployment === "string" ? values.deployment : "sdk") as DeploymentKind;

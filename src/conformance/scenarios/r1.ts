@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConformanceFailure } from "../run.ts";
+import { ConformanceFailure, NotApplicable } from "../run.ts";
 import type { Scenario, ScenarioContext } from "../types.ts";
 import { alice, expectBlocked, receiptOf, runs } from "./support.ts";
 
@@ -72,7 +72,7 @@ export const R1: readonly Scenario[] = [
       try {
         await t.start({ policy: POLICY, fault: "policy" });
       } catch (caught) {
-        if (caught instanceof ConformanceFailure) throw caught;
+        if (caught instanceof ConformanceFailure || caught instanceof NotApplicable) throw caught;
         t.observe(`start refused: ${caught instanceof Error ? caught.message : String(caught)}`);
         return;
       }

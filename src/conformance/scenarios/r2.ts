@@ -159,4 +159,24 @@ export const R2: readonly Scenario[] = [
       );
     },
   },
+  {
+    id: "9.2.15",
+    requirement: "R2",
+    title: "An earlier context entry edited in storage fails the hash chain: the session fails closed",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY, outputs: { "crm.lookup": "Jane Roe, SSN 123-45-6789" } });
+      const s = await d.session({ identity: alice("s15"), intent: "look up Jane" });
+      expectRan(t, await s.call("crm.lookup", { customer_id: "c-1" }), "ALLOW", "crm.lookup (PII)");
+      // An insider rewrites the stored outcome so that the PII read disappears from the session's context.
+      t.check(await d.editStoredContext(s.id, '"pii"', '"public"'), "no stored context entry mentions pii");
+      t.observe("the stored outcome entry of crm.lookup was rewritten: label pii replaced by public");
+      const r = await s.call("email.send", { to: "x@gmail.com", body: "hi" });
+      t.check(!r.executed, "the email left after the context was tampered with");
+      t.check(/failed verification/.test(r.reason), `denied for: ${r.reason}`);
+      t.observe(`email.send after the edit: ${r.decision ?? "refused"} (${r.reason})`, r.receiptId);
+      const later = await s.call("files.read", { path: "/notes.txt" });
+      t.check(!later.executed, "the session went on after its context failed verification");
+      t.observe(`files.read afterwards: not executed (${later.reason})`, later.receiptId);
+    },
+  },
 ];

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Scenario, ScenarioContext } from "../types.ts";
-import { alice, expectBlocked, expectRan, receiptOf } from "./support.ts";
+import { alice, expectBlocked, expectRan, receiptOf, runs, sleep } from "./support.ts";
 
 const POLICY = `policy r3 version "1"
 tool database.drop { args { name: string } effect delete target args.name }
@@ -32,6 +32,28 @@ deny pii_to_outsiders on email.send when session.seen(pii in labels) and not end
   because "customer PII may not leave the company"
 allow reads when effect == read
 allow mail on email.send
+default deny`;
+
+/** Deletes: allowed only when asked for, on one's own records, and then confirmed by a person (§9.3 #23, #24). */
+const DELETES = `policy deletes version "1"
+tool database.delete { args { table: string, created_by: string } effect delete target args.table }
+deny deletes on database.delete
+  unless intent.mentions("test data") and args.created_by == identity.human
+  because "deletion must be what the user asked for, on their own records"
+step_up confirm_requested_delete on database.delete
+  when intent.mentions("test data") and args.created_by == identity.human
+  approvers ["dba@example.com"] timeout 10m
+  because "a human confirms deletions the user asked for"
+default deny`;
+
+/** A policy of `version` whose notes rule does `notes`, with a deferred backup. */
+const RELOADED = (version: string, notes: "allow" | "deny") => `policy reloaded version "${version}"
+tool notes.read { args { path: string } effect read }
+tool backup.run { args { name: string } effect write target args.name }
+fact backup_window: bool
+defer backups on backup.run unless backup_window needs backup_window timeout 1m
+allow backup on backup.run when backup_window
+${notes} notes on notes.read${notes === "deny" ? ' because "notes are closed"' : ""}
 default deny`;
 
 export const R3: readonly Scenario[] = [
@@ -302,6 +324,90 @@ default deny`;
       const high = await t.start({ policy, facts: { confidence: 0.9 } });
       const s2 = await high.session({ identity: alice("s28b"), intent: "write the file" });
       expectRan(t, await s2.call("files.write", { path: "/a", content: "x" }), "ALLOW", "confidence 0.9");
+    },
+  },
+  {
+    id: "9.3.23",
+    requirement: "R3",
+    title:
+      "Context-dependent allow: a delete the user asked for, on their own records, is STEP_UP; after approval it runs, with the approval in the receipt",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: DELETES, pendingMs: 3000 });
+      const s = await d.session({
+        identity: alice("s23"),
+        intent: "clean up the test data I created yesterday",
+      });
+      const deleting = s.call("database.delete", { table: "test_records", created_by: "alice@example.com" });
+      let request = (await d.approvals.pending())[0];
+      for (let i = 0; request === undefined && i < 300; i++) {
+        await sleep(10);
+        request = (await d.approvals.pending())[0];
+      }
+      t.check(request !== undefined, "no approval was requested");
+      t.check(runs(d, "database.delete") === 0, "the delete ran before the approval");
+      await d.approvals.answer(request.request_id, "approve", "dba@example.com");
+      const r = await deleting;
+      expectRan(t, r, "STEP_UP", "database.delete(test_records) after approval");
+      t.check(r.settlementReceiptId !== null, "no receipt of the approval");
+      const settled = await d.receipt(r.settlementReceiptId);
+      t.check(settled?.approval?.decision === "approved", "the receipt has no approval block");
+      t.observe(
+        `approval block: ${settled.approval.decision} by ${settled.approval.responses.map((x) => x.approver).join(", ")}`,
+        settled.receipt_id,
+      );
+    },
+  },
+  {
+    id: "9.3.24",
+    requirement: "R3",
+    title: 'The same delete under the request "summarise README" is misaligned: DENY',
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: DELETES });
+      const s = await d.session({ identity: alice("s24"), intent: "summarise README" });
+      const r = await s.call("database.delete", { table: "test_records", created_by: "alice@example.com" });
+      expectBlocked(t, r, "DENY", "database.delete under an unrelated request");
+    },
+  },
+  {
+    id: "9.3.33",
+    requirement: "R3",
+    title:
+      "Hot reload: a changed policy file is in force for the next decision and named in its receipt; a deferral in flight keeps its policy",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: RELOADED("1", "allow"), policyFile: true, pendingMs: 3000 });
+      const s = await d.session({ identity: alice("s33"), intent: "read the notes, then back up" });
+      const before = await s.call("notes.read", { path: "/a.md" });
+      expectRan(t, before, "ALLOW", "notes.read under version 1");
+      const backup = s.call("backup.run", { name: "nightly" });
+      let deferral = (await d.deferrals.pending())[0];
+      for (let i = 0; deferral === undefined && i < 300; i++) {
+        await sleep(10);
+        deferral = (await d.deferrals.pending())[0];
+      }
+      t.check(deferral !== undefined, "the backup was not deferred");
+      const loaded = await d.replacePolicy(RELOADED("2", "deny"));
+      t.check(loaded.version === "2", `the deployment still runs policy version ${loaded.version}`);
+      const after = await s.call("notes.read", { path: "/b.md" });
+      expectBlocked(t, after, "DENY", "notes.read under version 2");
+      const [r1, r2] = [await receiptOf(t, d, before), await receiptOf(t, d, after)];
+      t.check(
+        r1.decision.policy.version === "1" && r2.decision.policy.version === "2",
+        "the receipts do not name the policy versions",
+      );
+      t.check(r1.decision.policy.hash !== r2.decision.policy.hash, "the receipts name the same policy hash");
+      t.observe(
+        `receipts name version 1 (${r1.decision.policy.hash.slice(0, 19)}…) then version 2 (${r2.decision.policy.hash.slice(0, 19)}…)`,
+      );
+      t.check(
+        deferral.deferred.policy.version === "1",
+        `the deferral in flight was re-pinned to policy ${deferral.deferred.policy.version}`,
+      );
+      await d.deferrals.provideFacts(deferral.deferred.deferral_id, { backup_window: true });
+      const resolved = await backup;
+      t.observe(
+        `the deferral made under version 1 keeps version 1 in its snapshot; resolved: ${resolved.executed ? "executed" : `not executed (${resolved.reason})`}`,
+        resolved.settlementReceiptId,
+      );
     },
   },
 ];

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { DecisionKind } from "../../ir/contract.ts";
+import type { DecisionKind, Json } from "../../ir/contract.ts";
+import { canonicalize } from "../../schema/canonical.ts";
 import type { Scenario, ScenarioContext } from "../types.ts";
 import { alice, receiptOf } from "./support.ts";
 
@@ -24,6 +25,23 @@ allow reads on docs.read
 allow payments on payments.send
 allow builds on report.build
 default deny`;
+
+/** Mail, for receipt minimisation. */
+const MAIL = `policy r5_mail version "1"
+tool email.send { args { to: string, body: string } effect egress target args.to }
+allow mail on email.send
+default deny`;
+
+/** `value` with every object's keys in reverse order: the same content, other bytes. */
+function reverseKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reverseKeys(v)]),
+  );
+}
 
 const CALLS: readonly { tool: string; args: { [k: string]: unknown }; decision: DecisionKind }[] = [
   { tool: "docs.read", args: { path: "/runbook.md" }, decision: "ALLOW" },
@@ -181,6 +199,83 @@ export const R5: readonly Scenario[] = [
         "the error is not in the receipt",
       );
       t.observe("execution receipt: success false, error recorded");
+    },
+  },
+  {
+    id: "9.5.62",
+    requirement: "R5",
+    title: "Key rotation: receipts signed with the old key still verify, new ones carry the new key id",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s62"), intent: "read the runbook" });
+      const before = await s.call("docs.read", { path: "/runbook.md" });
+      d.rotateKeys();
+      const after = await s.call("docs.read", { path: "/faq.md" });
+      const old = await receiptOf(t, d, before);
+      const fresh = await receiptOf(t, d, after);
+      t.check(
+        old.signature.key_id !== fresh.signature.key_id,
+        "the new receipt is signed with the old key id",
+      );
+      const report = await d.verify();
+      t.check(
+        report.ok && report.verified === report.checked,
+        "receipts do not all verify after the rotation",
+      );
+      t.observe(
+        `signed with ${old.signature.key_id} before, ${fresh.signature.key_id} after`,
+        before.receiptId,
+      );
+      t.observe(
+        `${report.verified} of ${report.checked} receipts verify across the rotation`,
+        after.receiptId,
+      );
+    },
+  },
+  {
+    id: "9.5.63",
+    requirement: "R5",
+    title: "Canonicalisation is stable: key order and whitespace do not change the signed bytes",
+    async run(t: ScenarioContext) {
+      const d = await t.start({ policy: POLICY });
+      const s = await d.session({ identity: alice("s63"), intent: "read the runbook" });
+      const r = await s.call("docs.read", { path: "/runbook.md" });
+      const lines = (await d.exportReceipts()).trim().split("\n");
+      const reordered = lines.map((line) =>
+        JSON.stringify(reverseKeys(JSON.parse(line) as Json), null, 2).replace(/\n\s*/g, " "),
+      );
+      t.check(reordered[0] !== lines[0], "the rewritten receipt is textually the same");
+      for (const [i, line] of lines.entries()) {
+        const a = canonicalize(JSON.parse(line));
+        const b = canonicalize(JSON.parse(reordered[i] ?? ""));
+        t.check(a.ok && b.ok && a.value === b.value, "reordering changed the canonical bytes");
+      }
+      const report = await d.verifyLines(`${reordered.join("\n")}\n`);
+      t.check(report.ok && report.verified === lines.length, "the reordered receipts do not verify");
+      t.observe(
+        `${lines.length} receipts with keys reversed and whitespace added: same canonical bytes, all verify`,
+        r.receiptId,
+      );
+    },
+  },
+  {
+    id: "9.5.66",
+    requirement: "R5",
+    title: "Receipt minimisation: the PII body of an email is in the receipt as a hash, not in clear",
+    async run(t: ScenarioContext) {
+      const body = "Jane Roe, SSN 123-45-6789, lives at 12 Main St";
+      const d = await t.start({
+        policy: MAIL,
+        sensitiveParameters: { "email.send": ["/body"] },
+      });
+      const s = await d.session({ identity: alice("s66"), intent: "mail Jane's record to bob" });
+      const r = await s.call("email.send", { to: "bob@example.com", body });
+      t.check(r.executed && r.args?.body === body, "the tool did not get the body in full");
+      const receipt = await receiptOf(t, d, r);
+      const recorded = JSON.stringify(receipt.action.parameters);
+      t.check(!(await d.exportReceipts()).includes("123-45-6789"), "the SSN is in the receipts");
+      t.check(/sha256:[0-9a-f]{64}/.test(recorded), `the body is recorded as ${recorded}`);
+      t.observe(`receipt parameters: ${recorded}`, r.receiptId);
     },
   },
 ];

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { DecisionKind } from "../../ir/contract.ts";
+import type { DecisionKind, Json } from "../../ir/contract.ts";
 import type { IdentityClaims } from "../../runtime/identity/types.ts";
 import type { Receipt } from "../../schema/generated/types.ts";
-import type { CallResult, Instance, ScenarioContext } from "../types.ts";
+import type { CallResult, Instance, ScenarioContext, TelemetryCapture } from "../types.ts";
 
 /** Alice, an employee, through her assistant agent, in session `session`. */
 export function alice(session: string, extra: Partial<IdentityClaims> = {}): IdentityClaims {
@@ -70,4 +70,35 @@ export async function receiptOf(
 /** How many times `tool` ran in `instance`. */
 export function runs(instance: Instance, tool: string): number {
   return instance.executions.filter((e) => e.tool === tool).length;
+}
+
+/** The exported events of `type`, their bodies as records. */
+export function ofType(
+  capture: TelemetryCapture,
+  type: string,
+): { readonly [field: string]: Json | undefined }[] {
+  return capture.events
+    .filter((e) => e.type === type)
+    .map((e) =>
+      e.body !== null && typeof e.body === "object" && !Array.isArray(e.body)
+        ? (e.body as { readonly [field: string]: Json })
+        : {},
+    );
+}
+
+/** Records the first exported event of each of `types` as evidence. */
+export function sampleTelemetry(
+  t: ScenarioContext,
+  capture: TelemetryCapture,
+  types: readonly string[],
+): void {
+  for (const type of types) {
+    const first = capture.events.find((e) => e.type === type);
+    if (first !== undefined) t.sample(first);
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

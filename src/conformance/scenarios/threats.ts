@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { DelegationLink } from "../../runtime/identity/types.ts";
 import type { Scenario, ScenarioContext } from "../types.ts";
-import { alice, expectBlocked, expectRan } from "./support.ts";
+import { alice, expectBlocked, expectRan, sleep } from "./support.ts";
 
 /** The policy `stdlib/tests/<name>.aarm`, which imports `std/<name>`. */
 function stdlibPolicy(name: string): string {
@@ -27,6 +27,16 @@ function link(delegator: string, delegatee: string, now: number): DelegationLink
     expires_at: new Date(now + 3_600_000).toISOString(),
   };
 }
+
+/** PII read from the database makes the mail body be redacted. */
+const SIDE_CHANNEL = `policy side_channel version "1"
+tool db.query { args { sql: string } effect read output internal }
+tool mail.send { args { to: string, body: string } effect egress target args.to }
+classify ssn on db.query when output matches /\\b\\d{3}-\\d{2}-\\d{4}\\b/ label restricted, pii
+modify redact_pii_mail on mail.send when session.seen(pii in labels) redact args.body
+allow reads when effect == read
+allow mail on mail.send
+default deny`;
 
 export const THREATS: readonly Scenario[] = [
   {
@@ -258,6 +268,88 @@ default deny`,
       expectRan(t, await s.call("status.read", { system: "prod-payments" }), "ALLOW", "status.read");
       const rotate = await s.call("credentials.rotate", { system: "prod-payments" });
       expectBlocked(t, rotate, "DEFER", "credentials.rotate with conflicting signals");
+    },
+  },
+  {
+    id: "9.10.96",
+    requirement: "R8",
+    title:
+      "Side channel: once PII is in the session, a MODIFY redacts the mail body, and no raw text or SQL reaches telemetry",
+    async run(t: ScenarioContext) {
+      const sql = "select ssn from customers where name = 'Jane Roe'";
+      const d = await t.start({
+        policy: SIDE_CHANNEL,
+        outputs: { "db.query": "Jane Roe 123-45-6789" },
+        telemetry: { destination: "otlp" },
+      });
+      const s = await d.session({ identity: alice("t96"), intent: "look up Jane and mail bob a note" });
+      expectRan(t, await s.call("db.query", { sql }), "ALLOW", "db.query (PII)");
+      const mail = await s.call("mail.send", { to: "bob@example.com", body: "Jane's SSN is 123-45-6789" });
+      expectRan(t, mail, "MODIFY", "mail.send after PII");
+      t.check(
+        mail.args?.body === "[REDACTED]",
+        `the tool got body ${JSON.stringify(mail.args?.body ?? null)}`,
+      );
+      const capture = await d.telemetry();
+      t.check(capture.raw.length > 0, "nothing was exported");
+      for (const leaked of ["123-45-6789", "select ssn", "Jane's SSN"])
+        t.check(!capture.raw.some((body) => body.includes(leaked)), `telemetry carries "${leaked}"`);
+      t.observe(`${capture.raw.length} OTLP requests: no SSN, no SQL text, no mail body`);
+      const action = capture.events.find(
+        (e) => e.type === "aarm.action" && JSON.stringify(e.body).includes("MODIFY"),
+      );
+      if (action !== undefined) t.sample(action);
+    },
+  },
+  {
+    id: "9.10.98",
+    requirement: "R9",
+    title:
+      "Over-privilege: under a project-admin token, closing every ticket is refused when one due date was asked for; the update runs on a credential for that action alone",
+    async run(t: ScenarioContext) {
+      const d = await t.start({
+        policy: stdlibPolicy("privilege"),
+        credentials: {},
+        approverGroups: { "group:security": ["sec@example.com"] },
+        pendingMs: 3000,
+      });
+      const s = await d.session({
+        identity: alice("t98", { scope: ["project:admin", "tickets:read", "tickets:write"] }),
+        intent: "update the due date of ticket T-7 to Friday",
+      });
+      expectBlocked(
+        t,
+        await s.call("tickets.close_all", { project: "PRJ" }),
+        "DENY",
+        "tickets.close_all(PRJ)",
+      );
+      const updating = s.call("tickets.update", { id: "T-7", field: "due", value: "Friday" });
+      let request = (await d.approvals.pending())[0];
+      for (let i = 0; request === undefined && i < 300; i++) {
+        await sleep(10);
+        request = (await d.approvals.pending())[0];
+      }
+      t.check(request !== undefined, "the admin-credential update was not escalated");
+      await d.approvals.answer(request.request_id, "approve", "sec@example.com");
+      const update = await updating;
+      expectRan(t, update, "STEP_UP", "tickets.update(T-7) approved by security");
+      const credential = update.credential;
+      t.check(credential !== null, "no credential was issued for the update");
+      t.check(
+        credential.grant.tool === "tickets.update" && credential.grant.scope === "write",
+        `the credential grants ${credential.grant.scope} on ${credential.grant.tool}`,
+      );
+      const reuse = d.credentials().present(credential.token, {
+        session_id: s.id,
+        tool: "tickets.close_all",
+        effect: "write",
+        args: { project: "PRJ" },
+      });
+      t.check(!reuse.ok, "the update's credential was accepted for closing every ticket");
+      t.observe(
+        `credential ${credential.id}: ${credential.grant.scope} on ${credential.grant.tool} for action ${credential.grant.action_id} only; refused for tickets.close_all (${reuse.failure})`,
+        update.receiptId,
+      );
     },
   },
 ];

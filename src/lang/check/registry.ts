@@ -38,31 +38,38 @@ function isExpr(node: ast.Node): node is ast.Expr {
   return Object.hasOwn(TYPE_RULES, node.kind);
 }
 
-/** Runs `fn`, turning an exception into an internal-error diagnostic at `node`. */
-function guarded(name: string, node: ast.Node, ctx: Ctx, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    ctx.sink.report(
-      "AARM3999",
-      `internal error in check \`${name}\` on this ${node.kind}: ${reason}; please report it`,
-      node.span,
-    );
-  }
+/** Reports an exception thrown by check `name` as an internal-error diagnostic at `node`. */
+function internalError(name: string, node: ast.Node, ctx: Ctx, error: unknown): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  ctx.sink.report(
+    "AARM3999",
+    `internal error in check \`${name}\` on this ${node.kind}: ${reason}; please report it`,
+    node.span,
+  );
 }
 
+// Checks run in try blocks here rather than through a guarding closure, which would allocate one
+// closure per node and check: a large policy has hundreds of thousands of nodes.
 function visit(node: ast.Node, env: Env, table: CheckTable, ctx: Ctx): void {
   for (const [child, childEnv] of children(node, env, ctx.model)) visit(child, childEnv, table, ctx);
   if (isExpr(node)) {
     const rule = TYPE_RULES[node.kind] as AnyTypeRule;
-    guarded(rule.name || node.kind, node, ctx, () => {
+    try {
       const type = rule(node, env, ctx);
       if (type !== null) ctx.types.set(node, type);
-    });
+    } catch (error) {
+      internalError(rule.name || node.kind, node, ctx, error);
+    }
   }
   const checks = table[node.kind] as readonly AnyCheck[] | undefined;
-  for (const check of checks ?? []) guarded(check.name, node, ctx, () => check(node, env, ctx));
+  if (checks === undefined) return;
+  for (const check of checks) {
+    try {
+      check(node, env, ctx);
+    } catch (error) {
+      internalError(check.name, node, ctx, error);
+    }
+  }
 }
 
 /** Types every expression of `unit` and runs every check on every node. */

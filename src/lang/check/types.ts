@@ -74,6 +74,12 @@ export function typeFromExpr(expr: TypeExpr): Type {
   return expr.kind === "SetType" ? T.set(typeFromExpr(expr.element)) : T[expr.name];
 }
 
+/**
+ * The types of const sets already typed: every reference to a const gets the
+ * type of its one value, and an allowlist may have hundreds of elements.
+ */
+const setTypes = new WeakMap<ConstValue, Type | null>();
+
 /** The type of a constant value; `null` for a set whose elements share no type. */
 export function typeOfValue(value: ConstValue): Type | null {
   switch (value.kind) {
@@ -90,14 +96,23 @@ export function typeOfValue(value: ConstValue): Type | null {
     case "label":
       return (LEVELS as readonly string[]).includes(value.value) ? T.level : T.label;
     case "set": {
-      let element: Type | null = null;
-      for (const v of value.elements) {
-        const t = typeOfValue(v);
-        if (t === null) return null;
-        element = element === null ? t : join(element, t);
-        if (element === null) return null;
+      let type = setTypes.get(value);
+      if (type === undefined) {
+        type = typeOfSet(value.elements);
+        setTypes.set(value, type);
       }
-      return element === null ? T.emptySet : T.set(element);
+      return type;
     }
   }
+}
+
+function typeOfSet(elements: readonly ConstValue[]): Type | null {
+  let element: Type | null = null;
+  for (const v of elements) {
+    const t = typeOfValue(v);
+    if (t === null) return null;
+    element = element === null ? t : join(element, t);
+    if (element === null) return null;
+  }
+  return element === null ? T.emptySet : T.set(element);
 }

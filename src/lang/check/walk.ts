@@ -99,6 +99,11 @@ function modOpChildren(op: ast.ModOp, env: Env): Child[] {
   }
 }
 
+/** `env` with `present`; `env` itself when that changes nothing (most operators guard nothing). */
+function withPresent(env: Env, present: ReadonlySet<string>): Env {
+  return env.present === present ? env : { ...env, present };
+}
+
 function exprChildren(node: ast.Expr, env: Env): Child[] {
   const inner = plain(env);
   switch (node.kind) {
@@ -110,8 +115,8 @@ function exprChildren(node: ast.Expr, env: Env): Child[] {
     case "Binary": {
       const [left, right] = operandGuards(node, env.present);
       return [
-        [node.left, { ...inner, present: left }],
-        [node.right, { ...inner, present: right }],
+        [node.left, withPresent(inner, left)],
+        [node.right, withPresent(inner, right)],
       ];
     }
     case "Call": {

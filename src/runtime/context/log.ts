@@ -15,7 +15,14 @@
  */
 import { canonicalize } from "../../schema/canonical.ts";
 import { KeyedMutex } from "../store/keyed-mutex.ts";
-import type { ChainHead, SessionRecord, Store, StoreError } from "../store/types.ts";
+import type {
+  AppendOptions,
+  ChainHead,
+  ContextRecord,
+  SessionRecord,
+  Store,
+  StoreError,
+} from "../store/types.ts";
 import { type ContextBreakReason, sealEntry, verifyContext } from "./chain.ts";
 import { type ContextEntry, type ContextEntryBody, GENESIS_HASH, validateContextEntry } from "./entry.ts";
 
@@ -43,6 +50,12 @@ export type ContextResult<T> =
 export interface LoadedContext {
   readonly session: SessionRecord;
   readonly entries: readonly ContextEntry[];
+}
+
+/** An entry ready to store: its row and the sealed entry. */
+export interface SealedEntry {
+  readonly record: ContextRecord;
+  readonly entry: ContextEntry;
 }
 
 /** How to build a {@link ContextLog}. */
@@ -83,42 +96,64 @@ export class ContextLog {
 
   /**
    * Appends one entry to the session's log and returns it, sealed. Succeeds
-   * only once the store has it; refused for an ended session.
+   * only once the store has it (durably, unless `options.sync` is false);
+   * refused for an ended session.
    */
-  append(sessionId: string, body: ContextEntryBody): Promise<ContextResult<ContextEntry>> {
+  append(
+    sessionId: string,
+    body: ContextEntryBody,
+    options: AppendOptions = {},
+  ): Promise<ContextResult<ContextEntry>> {
     return this.#mutex.run(sessionId, async () => {
       const session = await this.#store.getSession(sessionId);
       if (!session.ok) return fromStore(session.error);
       if (session.value.state === "ended")
         return { ok: false, error: { kind: "ended", session_id: sessionId } };
-      const head = session.value.context_head;
-      const sealed = sealEntry({
-        ...body,
-        session_id: sessionId,
-        seq: head === null ? 0 : head.seq + 1,
-        time: this.#clock().toISOString(),
-        prev_hash: head === null ? GENESIS_HASH : head.hash,
-      });
-      if (!sealed.ok) return invalid(`the entry has no canonical form: ${sealed.error.message}`);
-      const valid = validateContextEntry(sealed.value);
-      if (!valid.ok) {
-        const first = valid.errors[0];
-        return invalid(`the entry is malformed at ${first?.path || "/"}: ${first?.message}`);
-      }
-      const entry = valid.value;
-      const text = canonicalize(entry);
-      if (!text.ok) return invalid(`the entry has no canonical form: ${text.error.message}`);
-      const appended = await this.#store.appendContext({
-        session_id: sessionId,
-        seq: entry.seq,
-        prev_hash: entry.prev_hash,
-        hash: entry.hash,
-        body: text.value,
-      });
+      const sealed = this.seal(sessionId, body, session.value.context_head);
+      if (!sealed.ok) return sealed;
+      const appended = await this.#store.appendContext(sealed.value.record, options);
       if (!appended.ok) return fromStore(appended.error);
-      // Hand back what was stored, sharing nothing with the caller's body, which it may go on to change.
-      return { ok: true, value: JSON.parse(text.value) as ContextEntry };
+      return { ok: true, value: sealed.value.entry };
     });
+  }
+
+  /**
+   * Seals `body` as the entry after `head` (the log's last entry, null for
+   * an empty log) and hands back the record to store without storing it: for
+   * a caller that stores it together with other records
+   * ({@link Store.appendChains}) and holds the session's log while it does.
+   */
+  seal(sessionId: string, body: ContextEntryBody, head: ChainHead | null): ContextResult<SealedEntry> {
+    const sealed = sealEntry({
+      ...body,
+      session_id: sessionId,
+      seq: head === null ? 0 : head.seq + 1,
+      time: this.#clock().toISOString(),
+      prev_hash: head === null ? GENESIS_HASH : head.hash,
+    });
+    if (!sealed.ok) return invalid(`the entry has no canonical form: ${sealed.error.message}`);
+    const valid = validateContextEntry(sealed.value);
+    if (!valid.ok) {
+      const first = valid.errors[0];
+      return invalid(`the entry is malformed at ${first?.path || "/"}: ${first?.message}`);
+    }
+    const entry = valid.value;
+    const text = canonicalize(entry);
+    if (!text.ok) return invalid(`the entry has no canonical form: ${text.error.message}`);
+    return {
+      ok: true,
+      value: {
+        record: {
+          session_id: sessionId,
+          seq: entry.seq,
+          prev_hash: entry.prev_hash,
+          hash: entry.hash,
+          body: text.value,
+        },
+        // What is stored, sharing nothing with the caller's body, which it may go on to change.
+        entry: JSON.parse(text.value) as ContextEntry,
+      },
+    };
   }
 
   /**

@@ -19,6 +19,11 @@
  * follow-up receipt linked to the receipt it follows by `related_receipt_id`,
  * carrying the original identity.
  *
+ * A STEP_UP may instead be delegated to the host's own approval prompt
+ * (aborting its wait with {@link HOST_PROMPT}): it is then settled as
+ * `delegated`, still unreleased, and the host's answer is recorded later as
+ * a second approval result of the same request ({@link hostAnswer}).
+ *
  * @module
  */
 import { canonicalHash, sha256Hex } from "../../schema/canonical.ts";
@@ -112,6 +117,9 @@ export interface PendingHost {
   fault(stage: FaultStage, message: string): void;
 }
 
+/** The reason a STEP_UP's wait is aborted with to delegate it to the host's approval prompt. */
+export const HOST_PROMPT: unique symbol = Symbol("host prompt");
+
 /** A deterministic id for a document about `actionId` (`dfr_…`, `apr_…`). */
 export function documentId(prefix: string, actionId: string): string {
   return `${prefix}_${sha256Hex(actionId).slice(0, 32)}`;
@@ -180,6 +188,10 @@ function checkApproval(
   const answer = valid.value;
   if (answer.request_id !== request.request_id || answer.action_digest !== request.action_digest) {
     return { ok: false, message: "the approval result answers another request or another action" };
+  }
+  if (answer.decision === "delegated" || answer.method === "host_prompt") {
+    // Only the runtime records a host's prompt, on the host's call: a service cannot claim one.
+    return { ok: false, message: "the approval service answered for a host's prompt" };
   }
   if (answer.decision !== "approved") return { ok: true, result: answer, granted: false };
   const requirement = request.requirement;
@@ -276,8 +288,24 @@ async function approve(
       const reason = `timed out: no approval within ${timeoutMs} ms`;
       return settle(base("timeout", reason), "DENY", reason, true, null);
     }
-    case "cancelled":
-      return settle(base("denied", "cancelled"), "DENY", "cancelled", true, null);
+    case "cancelled": {
+      if (cancel.reason !== HOST_PROMPT || source !== "step_up") {
+        return settle(base("denied", "cancelled"), "DENY", "cancelled", true, null);
+      }
+      // Not released, and no longer waited on here: the host asks, and its answer is recorded later.
+      const reason = "delegated to the host's approval prompt";
+      const delegated: ApprovalResult = { ...base("delegated", reason), method: "host_prompt" };
+      return host.conclude(s, {
+        result: "STEP_UP",
+        reason,
+        requirement,
+        approval: delegated,
+        deferral: null,
+        entry: { type: "approval", action_id: s.action.action_id, result: delegated },
+        related,
+        identityVerifiedAt: null,
+      });
+    }
     case "fault": {
       const reason = `the approval service failed: ${waited.message}`;
       host.fault("approval", reason);
@@ -446,6 +474,38 @@ async function resolveDeferral(host: PendingHost, s: Suspended, cancel: AbortSig
       return settle("ALLOW", resolved, `resolved ALLOW: ${answer.reason}`, true, identity.verifiedAt);
     }
   }
+}
+
+/**
+ * The host's answer to a request `delegated` to its prompt: a result of the
+ * same request and action, with the one response the host reports. The
+ * approver is whoever the host names, so the response is recorded as not
+ * verified; the caller checks the result against the schema.
+ */
+export function hostAnswer(
+  delegated: ApprovalResult,
+  answer: { readonly approver: string; readonly approved: boolean; readonly at: string },
+  decidedAt: string,
+): ApprovalResult {
+  const verdict = answer.approved ? "approved" : "denied";
+  return {
+    request_id: delegated.request_id,
+    action_digest: delegated.action_digest,
+    source: delegated.source,
+    method: "host_prompt",
+    requirement: delegated.requirement,
+    decision: verdict,
+    responses: [
+      {
+        approver: answer.approver,
+        identity_verified: false,
+        decision: answer.approved ? "approve" : "deny",
+        responded_at: answer.at,
+      },
+    ],
+    reason: `${verdict} at the host's prompt by ${answer.approver} (identity not verified)`.slice(0, 4096),
+    decided_at: decidedAt,
+  };
 }
 
 /** Waits on a suspended action until it settles; never rejects. */

@@ -28,8 +28,11 @@ export interface LoggedAction {
   readonly hash: string;
   /** The first decision recorded on it; null when none was (its process ended while deciding). */
   decision: DecisionEntry | null;
-  /** A STEP_UP or DEFER that ended: released (approved, resolved ALLOW) or not; null while it waits. */
-  settlement: "released" | "denied" | null;
+  /**
+   * A STEP_UP or DEFER that ended: released (approved, resolved ALLOW) or not;
+   * `delegated` while a STEP_UP awaits the host's own prompt; null while it waits.
+   */
+  settlement: "released" | "denied" | "delegated" | null;
   /** The entry of that settlement. */
   settledAt: number | null;
   /** Whether an outcome was recorded. */
@@ -61,7 +64,11 @@ export function loggedActions(entries: readonly ContextEntry[]): Map<string, Log
       }
       case "approval": {
         const logged = actions.get(entry.action_id);
-        if (logged !== undefined && logged.settlement === null) {
+        if (logged === undefined) break;
+        const host = entry.result.method === "host_prompt";
+        if (entry.result.decision === "delegated") {
+          if (host && logged.settlement === null) logged.settlement = "delegated";
+        } else if (logged.settlement === null || (host && logged.settlement === "delegated")) {
           logged.settlement = entry.result.decision === "approved" ? "released" : "denied";
           logged.settledAt = entry.seq;
         }
@@ -88,7 +95,11 @@ export function loggedActions(entries: readonly ContextEntry[]): Map<string, Log
   return actions;
 }
 
-/** Whether the action was left undecided, or waiting on a STEP_UP or DEFER, by the process that held it. */
+/**
+ * Whether the action was left undecided, or waiting on a STEP_UP or DEFER, by
+ * the process that held it. A STEP_UP delegated to the host's prompt is not:
+ * the host holds it, and any process may record its answer.
+ */
 export function isAbandoned(logged: LoggedAction): boolean {
   const result = logged.decision?.decision.result;
   return result === undefined || ((result === "STEP_UP" || result === "DEFER") && logged.settlement === null);
@@ -142,7 +153,11 @@ export function storedHandle(logged: LoggedAction): AllowHandle | DenyHandle {
   return {
     kind: "deny",
     actionId,
-    reason: waiting ? "the action is waiting for a settlement in another process" : reasons.join("; "),
+    reason: waiting
+      ? "the action is waiting for a settlement in another process"
+      : logged.settlement === "delegated"
+        ? "the action is waiting for the host's approval prompt"
+        : reasons.join("; "),
     rules,
     decision: result,
     receiptId: entry.receipt_id,

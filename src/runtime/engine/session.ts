@@ -31,7 +31,7 @@ import { evaluate } from "../../eval/evaluate.ts";
 import type { FeatureValues } from "../../eval/feature-state.ts";
 import { labelOutput } from "../../eval/label.ts";
 import type { EvalInput, Json } from "../../ir/contract.ts";
-import { canonicalize, isPlainObject, sha256Hex } from "../../schema/canonical.ts";
+import { canonicalHash, canonicalize, isPlainObject, sha256Hex } from "../../schema/canonical.ts";
 import type {
   Action,
   Decision,
@@ -41,11 +41,11 @@ import type {
   ReceiptDeferral,
   SnapshotSummary,
 } from "../../schema/generated/types.ts";
-import { validateAction, validateIntent } from "../../schema/validate.ts";
+import { validateAction, validateApprovalResult, validateIntent } from "../../schema/validate.ts";
 import type { ContextEntry, ContextEntryBody, DecisionSignals } from "../context/entry.ts";
 import { GENESIS_HASH } from "../context/entry.ts";
 import { ContextAccumulator } from "../context/accumulator.ts";
-import type { ContextError, ContextLog, ContextResult } from "../context/log.ts";
+import type { ContextError, ContextLog, ContextResult, SealedEntry } from "../context/log.ts";
 import { type Blocking, type Dependency, dependencies } from "../deferrals/dependencies.ts";
 import { revalidate } from "../identity/revalidate.ts";
 import type { IdentityClaims, IdentityVerifier, VerifiedIdentity } from "../identity/types.ts";
@@ -54,14 +54,22 @@ import { boundIdentity, claimedIdentity } from "../mediation/identity.ts";
 import { mediate, type ToolCall } from "../mediation/mediate.ts";
 import type { MetaToolResolver } from "../mediation/meta-tools.ts";
 import type { ReceiptParts } from "../receipts/assemble.ts";
-import type { ReceiptIssuer } from "../receipts/issuer.ts";
-import type { ChainHead, SessionRecord, Store } from "../store/types.ts";
+import type { PreparedReceipt, ReceiptError, ReceiptIssuer } from "../receipts/issuer.ts";
+import type { AppendOptions, ChainHead, SessionRecord, Store } from "../store/types.ts";
 import { KeyedMutex } from "../store/keyed-mutex.ts";
 import { type DriftProfileSelector, SessionDrift } from "../scoring/drift.ts";
 import type { Scorer } from "../scoring/types.ts";
 import { bounded, messageOf } from "./bounded.ts";
 import { recordedDecision, refusal, settledDecision } from "./decision.ts";
-import { type Concluded, documentId, runPending, type Settlement, type Suspended } from "./pending.ts";
+import {
+  type Concluded,
+  documentId,
+  HOST_PROMPT,
+  hostAnswer,
+  runPending,
+  type Settlement,
+  type Suspended,
+} from "./pending.ts";
 import type { LoadedPolicy } from "./policy.ts";
 import {
   isAbandoned,
@@ -94,6 +102,9 @@ import type {
   EnforcementHandle,
   FactProvider,
   FaultStage,
+  HostAnswer,
+  HostApprovalResult,
+  HostDelegation,
   OutcomeResult,
   PendingHandle,
   Reevaluate,
@@ -161,6 +172,17 @@ export interface Session {
    * the receipt that released it. Once per action. Never rejects.
    */
   recordOutcome(actionId: string, outcome: ToolOutcome): Promise<OutcomeResult>;
+  /**
+   * Records the host's answer to a STEP_UP delegated to its own approval
+   * prompt (`PendingHandle.delegateToHost`), in this or any other process
+   * sharing the store: once, for the action whose digest the answer names.
+   * Approved, and with the session's identity still the one the action was
+   * decided with, the action counts as released by that approval, and its
+   * outcome may be recorded; otherwise it stays denied. Either way a
+   * follow-up receipt records it (method `host_prompt`, the approver not
+   * verified). Never rejects.
+   */
+  recordHostApproval(actionId: string, answer: HostAnswer): Promise<HostApprovalResult>;
   /**
    * Ends the session: pending actions are cancelled (and so denied), the
    * context stays stored, read-only, and the session is forgotten in
@@ -238,6 +260,27 @@ function describeContextError(error: ContextError): string {
       return "the session has ended";
     case "broken":
       return `the context log failed verification at entry ${error.seq} (${error.reason}): ${error.message}`;
+  }
+}
+
+/** A receipt and a log entry, built to be stored together. */
+interface Paired {
+  readonly receipt: PreparedReceipt;
+  readonly entry: SealedEntry;
+}
+
+function receiptFailure(error: ReceiptError): string {
+  switch (error.kind) {
+    case "store":
+      return `the receipt store failed: ${error.error.message}`;
+    case "sign":
+      return `signing failed: ${error.error.reason === "signer_failed" ? error.error.detail : error.error.error.message}`;
+    case "schema":
+      return `the receipt is malformed: ${error.errors[0]?.path ?? ""} ${error.errors[0]?.message ?? ""}`;
+    case "redaction":
+      return `sensitive parameter ${error.error.pointer}: ${error.error.message}`;
+    case "related":
+      return error.message;
   }
 }
 
@@ -643,11 +686,12 @@ export class RuntimeSession implements Session {
 
   async #append(
     body: ContextEntryBody,
+    options: AppendOptions = {},
   ): Promise<
     { readonly ok: true; readonly entry: ContextEntry } | { readonly ok: false; readonly message: string }
   > {
     try {
-      const appended = await this.#services.log.append(this.id, body);
+      const appended = await this.#services.log.append(this.id, body, options);
       if (!appended.ok) return { ok: false, message: describeContextError(appended.error) };
       this.#head = { seq: appended.value.seq, hash: appended.value.hash };
       return { ok: true, entry: appended.value };
@@ -660,32 +704,46 @@ export class RuntimeSession implements Session {
     parts: ReceiptParts,
   ): Promise<{ readonly ok: true; readonly id: string } | { readonly ok: false; readonly message: string }> {
     try {
-      const issued = await this.#services.issuer.issue({
-        ...parts,
-        sensitive: this.#services.sensitive[parts.action.tool] ?? [],
-      });
-      if (issued.ok) return { ok: true, id: issued.value.receipt.receipt_id };
-      const error = issued.error;
-      switch (error.kind) {
-        case "store":
-          return { ok: false, message: `the receipt store failed: ${error.error.message}` };
-        case "sign":
-          return {
-            ok: false,
-            message: `signing failed: ${error.error.reason === "signer_failed" ? error.error.detail : error.error.error.message}`,
-          };
-        case "schema":
-          return {
-            ok: false,
-            message: `the receipt is malformed: ${error.errors[0]?.path ?? ""} ${error.errors[0]?.message ?? ""}`,
-          };
-        case "redaction":
-          return { ok: false, message: `sensitive parameter ${error.error.pointer}: ${error.error.message}` };
-        case "related":
-          return { ok: false, message: error.message };
-      }
+      const issued = await this.#services.issuer.issue(this.#sensitive(parts));
+      return issued.ok
+        ? { ok: true, id: issued.value.receipt.receipt_id }
+        : { ok: false, message: receiptFailure(issued.error) };
     } catch (caught) {
       return { ok: false, message: `the receipt generator failed: ${messageOf(caught)}` };
+    }
+  }
+
+  #sensitive(parts: ReceiptParts): ReceiptParts {
+    return { ...parts, sensitive: this.#services.sensitive[parts.action.tool] ?? [] };
+  }
+
+  /**
+   * Stores a receipt and the log entry that goes with it in one store
+   * transaction ({@link Store.appendChains}): one write, and one sync, where
+   * there would be two. `make` builds both on the session's chain heads.
+   * Null when that cannot be done (a store without the method, an ended
+   * session, a record that cannot be built, a store that refused): nothing
+   * was stored, and the caller writes them one at a time, as it does for a
+   * store without the method, so every failure is met as it always is.
+   * A message when the receipt cannot be built at all.
+   */
+  async #together(
+    make: (session: SessionRecord) => Promise<Paired | { readonly message: string } | null>,
+  ): Promise<{ readonly id: string; readonly entry: ContextEntry } | { readonly message: string } | null> {
+    const store = this.#services.store;
+    if (store.appendChains === undefined) return null;
+    try {
+      const session = await store.getSession(this.id);
+      if (!session.ok || session.value.state === "ended") return null;
+      const made = await make(session.value);
+      if (made === null || "message" in made) return made;
+      const stored = await store.appendChains([made.entry.record], made.receipt.record);
+      if (!stored.ok) return null;
+      const { entry } = made.entry;
+      this.#head = { seq: entry.seq, hash: entry.hash };
+      return { id: made.receipt.issued.receipt.receipt_id, entry };
+    } catch {
+      return null;
     }
   }
 
@@ -973,7 +1031,8 @@ export class RuntimeSession implements Session {
       const reason = `the clock went backwards: ${now.toISOString()} is before the session's last entry at ${new Date(view.latest).toISOString()}`;
       return this.#refuse(action, policy, "clock", reason, verified.verifiedAt, true);
     }
-    const appended = await this.#append({ type: "action", action });
+    // Unsynced: it releases nothing; the decision's synced commit, before any release, makes it durable.
+    const appended = await this.#append({ type: "action", action }, { sync: false });
     if (!appended.ok)
       return this.#refuse(action, policy, "context", appended.message, verified.verifiedAt, true);
 
@@ -1087,7 +1146,29 @@ export class RuntimeSession implements Session {
       context: draft.context,
       ...(deferral === null ? {} : { deferral }),
     };
-    const issued = await this.#issue(parts);
+    const body = (receiptId: string): ContextEntryBody => ({
+      type: "decision",
+      action_id: action.action_id,
+      decision,
+      receipt_id: receiptId,
+      ...(draft.signals === null ? {} : { signals: draft.signals }),
+    });
+    const together = await this.#together(async (session) => {
+      const receipt = await this.#services.issuer.prepare(this.#sensitive(parts), session.receipt_head);
+      if (!receipt.ok) return { message: receiptFailure(receipt.error) };
+      const entry = this.#services.log.seal(
+        this.id,
+        body(receipt.value.issued.receipt.receipt_id),
+        session.context_head,
+      );
+      return entry.ok ? { receipt: receipt.value, entry: entry.value } : null;
+    });
+    const issued =
+      together === null
+        ? await this.#issue(parts)
+        : "id" in together
+          ? { ok: true as const, id: together.id }
+          : { ok: false as const, message: together.message };
     if (!issued.ok) {
       this.#fault("receipt", action.action_id, issued.message);
       const denial = refusal("receipt", `the receipt could not be written: ${issued.message}`, policy.ref);
@@ -1100,13 +1181,10 @@ export class RuntimeSession implements Session {
       this.#emitDecision(action, denial, null);
       return this.#deny(action.action_id, "DENY", denial.rules, denial.reasons.join("; "), null);
     }
-    const logged = await this.#append({
-      type: "decision",
-      action_id: action.action_id,
-      decision,
-      receipt_id: issued.id,
-      ...(draft.signals === null ? {} : { signals: draft.signals }),
-    });
+    const logged =
+      together !== null && "entry" in together
+        ? { ok: true as const, entry: together.entry }
+        : await this.#append(body(issued.id));
     const lost = !logged.ok
       ? `the decision could not be logged: ${logged.message}`
       : decision.result === "DENY"
@@ -1222,26 +1300,25 @@ export class RuntimeSession implements Session {
     };
     const actionId = suspended.action.action_id;
     const result = suspended.decision.result === "STEP_UP" ? "STEP_UP" : "DEFER";
-    const settled = runPending(host, suspended, controller.signal)
-      .catch((caught: unknown): Concluded => {
-        this.#fault(result === "STEP_UP" ? "approval" : "deferral", actionId, messageOf(caught));
-        return { result: "DENY", reason: "the wait failed", receiptId: null };
-      })
-      .then((concluded): AllowHandle | DenyHandle => {
-        const released = this.#released.get(actionId);
-        if (concluded.result === "ALLOW" && released !== undefined && concluded.receiptId !== null) {
-          return {
-            kind: "allow",
-            actionId,
-            tool: released.action.tool,
-            args: released.args,
-            decision: result,
-            receiptId: concluded.receiptId,
-            replay: false,
-          };
-        }
-        return this.#deny(actionId, result, suspended.decision.rules, concluded.reason, concluded.receiptId);
-      });
+    const ended = runPending(host, suspended, controller.signal).catch((caught: unknown): Concluded => {
+      this.#fault(result === "STEP_UP" ? "approval" : "deferral", actionId, messageOf(caught));
+      return { result: "DENY", reason: "the wait failed", receiptId: null };
+    });
+    const settled = ended.then((concluded): AllowHandle | DenyHandle => {
+      const released = this.#released.get(actionId);
+      if (concluded.result === "ALLOW" && released !== undefined && concluded.receiptId !== null) {
+        return {
+          kind: "allow",
+          actionId,
+          tool: released.action.tool,
+          args: released.args,
+          decision: result,
+          receiptId: concluded.receiptId,
+          replay: false,
+        };
+      }
+      return this.#deny(actionId, result, suspended.decision.rules, concluded.reason, concluded.receiptId);
+    });
     const entry = { cancel: () => controller.abort(), settled };
     this.#pending.add(entry);
     void settled.finally(() => this.#pending.delete(entry));
@@ -1252,8 +1329,32 @@ export class RuntimeSession implements Session {
       receiptId: suspended.receiptId,
       settled,
       cancel: () => controller.abort(),
+      delegateToHost: () => this.#delegate(suspended, controller, ended),
       replay: false,
     };
+  }
+
+  /** Delegates a suspended STEP_UP to the host's prompt: ends its wait as `delegated` (see {@link PendingHandle}). */
+  async #delegate(
+    s: Suspended,
+    controller: AbortController,
+    ended: Promise<Concluded>,
+  ): Promise<HostDelegation> {
+    const requirement = s.decision.approval;
+    if (s.decision.result !== "STEP_UP" || requirement === null) {
+      return { ok: false, error: "only a STEP_UP can be delegated to the host's prompt" };
+    }
+    // A host's prompt is one answer: it cannot stand for a quorum of distinct approvers.
+    if (requirement.quorum > 1) {
+      return { ok: false, error: `the approval needs a quorum of ${requirement.quorum}` };
+    }
+    const digest = canonicalHash(s.action);
+    if (!digest.ok) return { ok: false, error: "the action has no canonical form" };
+    controller.abort(HOST_PROMPT);
+    const concluded = await ended;
+    return concluded.result === "STEP_UP" && concluded.receiptId !== null
+      ? { ok: true, receiptId: concluded.receiptId, actionDigest: digest.value }
+      : { ok: false, error: `not delegated: ${concluded.reason}` };
   }
 
   /** Records a settlement of a suspended action (under the session's lock) and, for ALLOW, releases it. */
@@ -1527,28 +1628,24 @@ export class RuntimeSession implements Session {
       labels = ["restricted", "untrusted"];
       this.#fault("outcome", actionId, `labelling the output failed: ${messageOf(caught)}`);
     }
-    const logged = await this.#append({
+    const body: ContextEntryBody = {
       type: "outcome",
       action_id: actionId,
       completed_at: completedAt,
       success: outcome.success,
       labels,
       output_hash: outputHash,
-    });
-    if (!logged.ok) {
-      this.#fault("context", actionId, logged.message);
-      return { ok: false, error: logged.message };
-    }
-    released.outcome = true;
+    };
     const error = outcome.error;
-    const issued = await this.#issue({
-      action: released.action,
-      identity_verified_at: released.identityVerifiedAt,
-      decision: released.decision,
-      context: { ...released.context, context_hash: logged.entry.hash, context_log_seq: logged.entry.seq },
-      related_receipt_id: released.receiptId,
+    const { action, identityVerifiedAt, decision, context, receiptId, releasedAt } = released;
+    const parts = (entry: ContextEntry): ReceiptParts => ({
+      action,
+      identity_verified_at: identityVerifiedAt,
+      decision,
+      context: { ...context, context_hash: entry.hash, context_log_seq: entry.seq },
+      related_receipt_id: receiptId,
       execution: {
-        started_at: released.releasedAt,
+        started_at: releasedAt,
         completed_at: completedAt,
         success: outcome.success,
         output_hash: outputHash,
@@ -1563,6 +1660,28 @@ export class RuntimeSession implements Session {
             },
       },
     });
+    const together = await this.#together(async (session) => {
+      const entry = this.#services.log.seal(this.id, body, session.context_head);
+      if (!entry.ok) return null;
+      const receipt = await this.#services.issuer.prepare(
+        this.#sensitive(parts(entry.value.entry)),
+        session.receipt_head,
+      );
+      return receipt.ok ? { receipt: receipt.value, entry: entry.value } : null;
+    });
+    const logged =
+      together !== null && "entry" in together
+        ? { ok: true as const, entry: together.entry }
+        : await this.#append(body);
+    if (!logged.ok) {
+      this.#fault("context", actionId, logged.message);
+      return { ok: false, error: logged.message };
+    }
+    released.outcome = true;
+    const issued =
+      together !== null && "id" in together
+        ? { ok: true as const, id: together.id }
+        : await this.#issue(parts(logged.entry));
     if (!issued.ok) this.#fault("receipt", actionId, issued.message);
     this.#services.report.emit({
       type: "outcome",
@@ -1573,6 +1692,127 @@ export class RuntimeSession implements Session {
       receipt_id: issued.ok ? issued.id : null,
     });
     return issued.ok ? { ok: true, receiptId: issued.id, labels } : { ok: false, error: issued.message };
+  }
+
+  recordHostApproval(actionId: string, answer: HostAnswer): Promise<HostApprovalResult> {
+    return this.#lock
+      .run(this.id, () => this.#recordHostApproval(actionId, answer))
+      .catch((caught: unknown): HostApprovalResult => {
+        const message = `recording the host's answer failed: ${messageOf(caught)}`;
+        this.#fault("approval", actionId, message);
+        return { ok: false, error: message };
+      });
+  }
+
+  /** Settles a STEP_UP delegated to the host's prompt with the host's answer, as the stored log and receipts know it. */
+  async #recordHostApproval(actionId: string, answer: HostAnswer): Promise<HostApprovalResult> {
+    const refuse = (error: string): HostApprovalResult => ({ ok: false, error });
+    if (this.#state.kind !== "active") return refuse(`no delegated action ${actionId} in this session`);
+    if (
+      !isPlainObject(answer) ||
+      !isIdentifier(answer.approver) ||
+      typeof answer.approved !== "boolean" ||
+      !(answer.at instanceof Date) ||
+      Number.isNaN(answer.at.getTime()) ||
+      typeof answer.actionDigest !== "string"
+    ) {
+      return refuse("a host's answer needs an approver, approved, a valid time and the action digest");
+    }
+    const now = this.#now();
+    if (now === null) return refuse("the clock gives no valid time");
+    const loaded = await this.#services.log.load(this.id);
+    if (!loaded.ok) return refuse(describeContextError(loaded.error));
+    if (loaded.value.session.state === "ended") return refuse("the session has ended");
+    const logged = loggedActions(loaded.value.entries).get(actionId);
+    if (logged?.decision?.decision.result !== "STEP_UP" || logged.settlement !== "delegated") {
+      return refuse(`no STEP_UP ${actionId} delegated to the host's prompt and still unanswered`);
+    }
+    const digest = canonicalHash(logged.action);
+    if (!digest.ok || digest.value !== answer.actionDigest) {
+      return refuse(`the answer names another action than ${actionId}`);
+    }
+    const read = await this.#services.store.readReceipts(this.id);
+    if (!read.ok) return refuse(`the receipts could not be read: ${read.error.message}`);
+    const parsed = parseReceipts(read.value.records);
+    if (!parsed.ok) return refuse(parsed.message);
+    // The receipts must agree: the last approval recorded on it is this delegation (an answer is recorded once).
+    const delegation = lastReceipt(parsed.receipts, actionId, (r) => r.approval !== null);
+    const delegated = delegation?.approval;
+    if (
+      delegation === null ||
+      delegated?.decision !== "delegated" ||
+      delegated.method !== "host_prompt" ||
+      delegated.action_digest !== digest.value
+    ) {
+      return refuse(`no receipt of ${actionId} delegated to the host's prompt and still unanswered`);
+    }
+    if (answer.at.getTime() < Date.parse(delegated.decided_at)) {
+      return refuse("the answer is dated before the action was delegated");
+    }
+    const valid = validateApprovalResult(
+      hostAnswer(
+        delegated,
+        { approver: answer.approver, approved: answer.approved, at: answer.at.toISOString() },
+        now.toISOString(),
+      ),
+    );
+    if (!valid.ok) return refuse(`the host's answer is malformed: ${valid.errors[0]?.message ?? "invalid"}`);
+    const result = valid.value;
+    const identity = answer.approved ? await this.#reverifyAs(logged.action, now) : null;
+    const suspended: Suspended = {
+      action: logged.action,
+      decision: logged.decision.decision,
+      receiptId: delegation.receipt_id,
+      context: delegation.context,
+      intent: null,
+      identityVerifiedAt: delegation.requester_context.identity_verified_at,
+      suspendedAt: Date.parse(logged.decision.time),
+      deferral: null,
+      reevaluate: () => Promise.resolve({ ok: false, message: "the action is not deferred" }),
+      cascade: { depth: 0, dependsOn: [] },
+    };
+    const concluded = await this.#settle(
+      suspended,
+      {
+        result: identity?.ok === true ? "ALLOW" : "DENY",
+        reason: identity === null || identity.ok ? result.reason : `${result.reason}, but ${identity.reason}`,
+        requirement: null,
+        approval: result,
+        deferral: null,
+        // Approved but not released: the log must not show it as an approved (so released) action.
+        entry: identity?.ok === false ? null : { type: "approval", action_id: actionId, result },
+        related: delegation.receipt_id,
+        identityVerifiedAt: identity?.ok === true ? identity.verifiedAt : null,
+      },
+      this.#services.policy(),
+    );
+    if (concluded.receiptId === null) return refuse(concluded.reason);
+    return {
+      ok: true,
+      released: concluded.result === "ALLOW",
+      reason: concluded.reason,
+      receiptId: concluded.receiptId,
+    };
+  }
+
+  /**
+   * Whether the session's claims verify now to the identity `action` was
+   * decided with: stale identity must never authorize execution, whichever
+   * process approves it.
+   */
+  async #reverifyAs(
+    action: Action,
+    now: Date,
+  ): Promise<
+    { readonly ok: true; readonly verifiedAt: string } | { readonly ok: false; readonly reason: string }
+  > {
+    const verified = await this.#verify(now);
+    if (!verified.ok) return { ok: false, reason: verified.reason };
+    const fresh = canonicalize(verified.identity);
+    const decided = canonicalize(action.identity);
+    return fresh.ok && decided.ok && fresh.value === decided.value
+      ? { ok: true, verifiedAt: verified.verifiedAt }
+      : { ok: false, reason: "the identity is no longer the one the action was decided with" };
   }
 
   async end(): Promise<EndResult> {

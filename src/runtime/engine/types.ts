@@ -76,9 +76,52 @@ export interface PendingHandle {
   readonly settled: Promise<AllowHandle | DenyHandle>;
   /** Gives up waiting: the action settles to `deny` ("cancelled"), with a follow-up receipt. */
   cancel(): void;
+  /**
+   * Delegates a STEP_UP to the host's own approval prompt: the wait ends, the
+   * action is recorded (context entry, follow-up receipt) as `delegated`, and
+   * `settled` becomes `deny`: nothing runs through the runtime. The host's
+   * answer is recorded later, from any process sharing the store, with
+   * `Session.recordHostApproval`. Refused for a DEFER, for an approval
+   * needing a quorum above one, and once the wait has ended otherwise.
+   */
+  delegateToHost(): Promise<HostDelegation>;
   /** As for {@link AllowHandle.replay}. */
   readonly replay: boolean;
 }
+
+/** The result of {@link PendingHandle.delegateToHost}. */
+export type HostDelegation =
+  | {
+      readonly ok: true;
+      /** The follow-up receipt recording the delegation. */
+      readonly receiptId: string;
+      /** The digest of the action delegated, which the host's answer must name. */
+      readonly actionDigest: string;
+    }
+  | { readonly ok: false; readonly error: string };
+
+/** The host's answer to a STEP_UP delegated to its prompt. */
+export interface HostAnswer {
+  /** Who answered, as the host names them; recorded as not verified. */
+  readonly approver: string;
+  readonly approved: boolean;
+  /** When the host's user answered; not before the delegation. */
+  readonly at: Date;
+  /** The digest of the action answered (`sha256:…` of its canonical JSON): it must be the one delegated. */
+  readonly actionDigest: string;
+}
+
+/** The result of recording a host's answer. */
+export type HostApprovalResult =
+  | {
+      readonly ok: true;
+      /** Whether the action now counts as released (its outcome may be recorded). */
+      readonly released: boolean;
+      readonly reason: string;
+      /** The follow-up receipt recording the answer. */
+      readonly receiptId: string;
+    }
+  | { readonly ok: false; readonly error: string };
 
 /** What a session hands back for a tool call. */
 export type EnforcementHandle = AllowHandle | DenyHandle | PendingHandle;

@@ -20,7 +20,7 @@ import { validateReceipt } from "../../schema/validate.ts";
 import { type SignError, signDocument } from "../crypto/document.ts";
 import type { Signer } from "../crypto/signer.ts";
 import { KeyedMutex } from "../store/keyed-mutex.ts";
-import type { Store, StoreError } from "../store/types.ts";
+import type { ReceiptHead, ReceiptRecord, Store, StoreError } from "../store/types.ts";
 import { assembleReceipt, type ReceiptParts } from "./assemble.ts";
 import type { RedactionError } from "./redact.ts";
 
@@ -47,6 +47,12 @@ export interface IssuedReceipt {
   /** `sha256:` of the receipt's canonical JSON, signature included: the next receipt's `prev_receipt_hash`. */
   readonly hash: string;
   readonly seq: number;
+}
+
+/** A receipt ready to store: its row, and what {@link ReceiptIssuer.issue} hands back once it is stored. */
+export interface PreparedReceipt {
+  readonly record: ReceiptRecord;
+  readonly issued: IssuedReceipt;
 }
 
 /** How to build a {@link ReceiptIssuer}. */
@@ -91,52 +97,71 @@ export class ReceiptIssuer {
   issue(parts: ReceiptParts): Promise<ReceiptResult<IssuedReceipt>> {
     const sessionId = parts.action.identity.session;
     return this.#mutex.run(sessionId, async () => {
-      const draft = assembleReceipt(parts, {
-        receipt_id: parts.receipt_id ?? this.#newId(),
-        issued_at: this.#clock().toISOString(),
-      });
-      if (!draft.ok) return { ok: false, error: { kind: "redaction", error: draft.error } };
       const session = await this.#store.getSession(sessionId);
       if (!session.ok) return { ok: false, error: { kind: "store", error: session.error } };
-      const related = draft.value.related_receipt_id;
-      if (related !== null) {
-        const original = await this.#store.getReceipt(related);
-        if (!original.ok && original.error.kind !== "not_found") {
-          return { ok: false, error: { kind: "store", error: original.error } };
-        }
-        if (!original.ok || original.value.session_id !== sessionId) {
-          return {
-            ok: false,
-            error: { kind: "related", message: `no receipt ${related} in session ${sessionId}` },
-          };
-        }
+      const prepared = await this.prepare(parts, session.value.receipt_head);
+      if (!prepared.ok) return prepared;
+      const stored = await this.#store.appendReceipt(prepared.value.record);
+      if (!stored.ok) return { ok: false, error: { kind: "store", error: stored.error } };
+      return { ok: true, value: prepared.value.issued };
+    });
+  }
+
+  /**
+   * Builds, chains onto `head` (the session's last receipt), signs and
+   * validates the receipt for `parts`, and hands back the record to store
+   * without storing it: for a caller that stores it together with other
+   * records ({@link Store.appendChains}) and holds the session's chain while
+   * it does.
+   */
+  async prepare(parts: ReceiptParts, head: ReceiptHead | null): Promise<ReceiptResult<PreparedReceipt>> {
+    const sessionId = parts.action.identity.session;
+    const draft = assembleReceipt(parts, {
+      receipt_id: parts.receipt_id ?? this.#newId(),
+      issued_at: this.#clock().toISOString(),
+    });
+    if (!draft.ok) return { ok: false, error: { kind: "redaction", error: draft.error } };
+    const related = draft.value.related_receipt_id;
+    if (related !== null) {
+      const original = await this.#store.getReceipt(related);
+      if (!original.ok && original.error.kind !== "not_found") {
+        return { ok: false, error: { kind: "store", error: original.error } };
       }
-      const head = session.value.receipt_head;
-      const signed = signDocument({ ...draft.value, prev_receipt_hash: head?.hash ?? null }, this.#signer());
-      if (!signed.ok) return { ok: false, error: { kind: "sign", error: signed.error } };
-      const valid = validateReceipt(signed.document);
-      if (!valid.ok) return { ok: false, error: { kind: "schema", errors: valid.errors } };
-      const receipt = valid.value;
-      const text = canonicalize(receipt);
-      if (!text.ok) {
+      if (!original.ok || original.value.session_id !== sessionId) {
         return {
           ok: false,
-          error: { kind: "sign", error: { reason: "not_canonical", error: text.error } },
+          error: { kind: "related", message: `no receipt ${related} in session ${sessionId}` },
         };
       }
-      const hash = `sha256:${sha256Hex(text.value)}`;
-      const seq = head === null ? 0 : head.seq + 1;
-      const stored = await this.#store.appendReceipt({
-        receipt_id: receipt.receipt_id,
-        session_id: sessionId,
-        seq,
-        prev_hash: receipt.prev_receipt_hash,
-        hash,
-        body: text.value,
-      });
-      if (!stored.ok) return { ok: false, error: { kind: "store", error: stored.error } };
-      // Hand back what was stored, sharing nothing with the caller's parts, which it may go on to change.
-      return { ok: true, value: { receipt: JSON.parse(text.value) as Receipt, hash, seq } };
-    });
+    }
+    const signed = signDocument({ ...draft.value, prev_receipt_hash: head?.hash ?? null }, this.#signer());
+    if (!signed.ok) return { ok: false, error: { kind: "sign", error: signed.error } };
+    const valid = validateReceipt(signed.document);
+    if (!valid.ok) return { ok: false, error: { kind: "schema", errors: valid.errors } };
+    const receipt = valid.value;
+    const text = canonicalize(receipt);
+    if (!text.ok) {
+      return {
+        ok: false,
+        error: { kind: "sign", error: { reason: "not_canonical", error: text.error } },
+      };
+    }
+    const hash = `sha256:${sha256Hex(text.value)}`;
+    const seq = head === null ? 0 : head.seq + 1;
+    return {
+      ok: true,
+      value: {
+        record: {
+          receipt_id: receipt.receipt_id,
+          session_id: sessionId,
+          seq,
+          prev_hash: receipt.prev_receipt_hash,
+          hash,
+          body: text.value,
+        },
+        // What is stored, sharing nothing with the caller's parts, which it may go on to change.
+        issued: { receipt: JSON.parse(text.value) as Receipt, hash, seq },
+      },
+    };
   }
 }

@@ -34,6 +34,7 @@ import type {
   ApprovalChange,
   ApprovalRecord,
   ChainHead,
+  ChainHeads,
   ChainSnapshot,
   ContextRecord,
   DeferralChange,
@@ -159,20 +160,23 @@ export class MemoryStore implements Store {
   }
 
   appendContext(record: ContextRecord): Promise<StoreResult<ChainHead>> {
-    return this.#run(() => {
-      const problem = checkContextRecord(record, this.#limits);
-      if (problem !== null) return { ok: false, error: problem };
-      const data = this.#session(record.session_id);
-      if (!data.ok) return data;
-      const session = data.value.record;
-      if (session.state === "ended") return failure("conflict", `session ${session.session_id} has ended`);
-      const conflict = chainConflict("context", record, session.context_head);
-      if (conflict !== null) return failure("conflict", conflict);
-      const head: ChainHead = { seq: record.seq, hash: record.hash };
-      data.value.context.push({ ...record });
-      data.value.record = { ...session, context_head: head };
-      return success(head);
-    });
+    return this.#run(() => this.#appendContext(record));
+  }
+
+  /** The checks and the change of {@link appendContext}; the change only if every check passes. */
+  #appendContext(record: ContextRecord): StoreResult<ChainHead> {
+    const problem = checkContextRecord(record, this.#limits);
+    if (problem !== null) return { ok: false, error: problem };
+    const data = this.#session(record.session_id);
+    if (!data.ok) return data;
+    const session = data.value.record;
+    if (session.state === "ended") return failure("conflict", `session ${session.session_id} has ended`);
+    const conflict = chainConflict("context", record, session.context_head);
+    if (conflict !== null) return failure("conflict", conflict);
+    const head: ChainHead = { seq: record.seq, hash: record.hash };
+    data.value.context.push({ ...record });
+    data.value.record = { ...session, context_head: head };
+    return success(head);
   }
 
   readContext(sessionId: string, afterSeq?: number): Promise<StoreResult<ChainSnapshot<ContextRecord>>> {
@@ -186,24 +190,63 @@ export class MemoryStore implements Store {
   }
 
   appendReceipt(record: ReceiptRecord): Promise<StoreResult<ReceiptHead>> {
+    return this.#run(() => this.#appendReceipt(record));
+  }
+
+  /** The checks and the change of {@link appendReceipt}; the change only if every check passes. */
+  #appendReceipt(record: ReceiptRecord): StoreResult<ReceiptHead> {
+    const problem = checkReceiptRecord(record, this.#limits);
+    if (problem !== null) return { ok: false, error: problem };
+    const data = this.#session(record.session_id);
+    if (!data.ok) return data;
+    if (this.#receiptIds.has(record.receipt_id)) {
+      return failure("conflict", `receipt ${record.receipt_id} exists`);
+    }
+    const session = data.value.record;
+    const conflict = chainConflict("receipt", record, session.receipt_head);
+    if (conflict !== null) return failure("conflict", conflict);
+    const stored = { ...record };
+    const head: ReceiptHead = { seq: record.seq, hash: record.hash, receipt_id: record.receipt_id };
+    data.value.receipts.push(stored);
+    this.#receiptIds.set(record.receipt_id, stored);
+    data.value.record = { ...session, receipt_head: head };
+    return success(head);
+  }
+
+  appendChains(
+    context: readonly ContextRecord[],
+    receipt: ReceiptRecord | null,
+  ): Promise<StoreResult<ChainHeads>> {
     return this.#run(() => {
-      const problem = checkReceiptRecord(record, this.#limits);
-      if (problem !== null) return { ok: false, error: problem };
-      const data = this.#session(record.session_id);
-      if (!data.ok) return data;
-      if (this.#receiptIds.has(record.receipt_id)) {
-        return failure("conflict", `receipt ${record.receipt_id} exists`);
+      // Remember what the sessions looked like, and put that back if any record is refused.
+      const ids = new Set([...context, ...(receipt === null ? [] : [receipt])].map((r) => r.session_id));
+      const before = [...ids].flatMap((id) => {
+        const data = this.#sessions.get(id);
+        return data === undefined
+          ? []
+          : [{ data, record: data.record, context: data.context.length, receipts: data.receipts.length }];
+      });
+      const applied = this.#appendAll(context, receipt);
+      if (!applied.ok) {
+        for (const { data, record, context: contextLength, receipts } of before) {
+          for (const undone of data.receipts.splice(receipts)) this.#receiptIds.delete(undone.receipt_id);
+          data.context.length = contextLength;
+          data.record = record;
+        }
       }
-      const session = data.value.record;
-      const conflict = chainConflict("receipt", record, session.receipt_head);
-      if (conflict !== null) return failure("conflict", conflict);
-      const stored = { ...record };
-      const head: ReceiptHead = { seq: record.seq, hash: record.hash, receipt_id: record.receipt_id };
-      data.value.receipts.push(stored);
-      this.#receiptIds.set(record.receipt_id, stored);
-      data.value.record = { ...session, receipt_head: head };
-      return success(head);
+      return applied;
     });
+  }
+
+  #appendAll(context: readonly ContextRecord[], receipt: ReceiptRecord | null): StoreResult<ChainHeads> {
+    let contextHead: ChainHead | null = null;
+    for (const record of context) {
+      const appended = this.#appendContext(record);
+      if (!appended.ok) return appended;
+      contextHead = appended.value;
+    }
+    const receiptHead = receipt === null ? success(null) : this.#appendReceipt(receipt);
+    return receiptHead.ok ? success({ context: contextHead, receipt: receiptHead.value }) : receiptHead;
   }
 
   getReceipt(receiptId: string): Promise<StoreResult<ReceiptRecord>> {

@@ -2,18 +2,29 @@
  * The embedded {@link Store}: one SQLite file through Node's built-in
  * `node:sqlite` (no native build).
  *
- * The file runs in WAL mode with `synchronous=FULL`, so a write is on disk
- * when its method returns: a receipt the runtime is told was stored survives a
- * crash or power loss, and only then is the action released. Foreign keys are
- * enforced. Each write is one `BEGIN IMMEDIATE` transaction, which takes the
- * write lock before reading the chain head, so concurrent writers (other
- * processes on the same file included) cannot fork a chain; reads that must
- * agree with each other share one read transaction. Statements are prepared
- * once and reused. Documents longer than the size bound are refused on write
- * and reported as corrupt on read, without being copied into JavaScript.
+ * The file runs in WAL mode, and a write's promise resolves only once its
+ * transaction has committed: a receipt the runtime is told was stored is in the
+ * file, and only then is the action released. How far "in the file" reaches is
+ * the {@link SqliteDurability} option: by default (`"full"`) every commit is
+ * synced, so it survives power loss; `"normal"` survives the process being
+ * killed but not the machine losing power. A context entry appended with
+ * `sync: false` is committed unsynced even at `"full"`; the next synced commit
+ * syncs the whole write-ahead log, and so carries it. Foreign keys are
+ * enforced.
  *
- * `DatabaseSync` is synchronous; the methods are asynchronous only to satisfy
- * the interface a networked database needs.
+ * Writes are group-committed: the writes issued before the store next gets to
+ * run (those of every session waiting on it) share one `BEGIN IMMEDIATE`
+ * transaction and one sync, each inside its own savepoint, so a write that
+ * fails is undone alone and the others still commit. `BEGIN IMMEDIATE` takes
+ * the write lock before the chain head is read, so concurrent writers (other
+ * processes on the same file included) cannot fork a chain; writes run in the
+ * order they were issued. Reads that must agree with each other share one read
+ * transaction. Statements are prepared once and reused. Documents longer than
+ * the size bound are refused on write and reported as corrupt on read, without
+ * being copied into JavaScript.
+ *
+ * `DatabaseSync` is synchronous; the methods are asynchronous for the
+ * interface a networked database needs, and so that writes can be grouped.
  *
  * @module
  */
@@ -43,8 +54,10 @@ import {
 import { MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE } from "./sqlite-schema.ts";
 import type {
   ApprovalChange,
+  AppendOptions,
   ApprovalRecord,
   ChainHead,
+  ChainHeads,
   ChainSnapshot,
   ContextRecord,
   DeferralChange,
@@ -71,7 +84,33 @@ export interface SqliteStoreOptions {
   readonly maxDocumentChars?: number;
   /** How long to wait for another writer's lock before failing with `io`; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /** What a committed write survives; default `"full"`. Ignored when read-only. */
+  readonly durability?: SqliteDurability;
 }
+
+/**
+ * What a committed write survives.
+ *
+ * - `full` (SQLite `synchronous=FULL`): the write-ahead log is synced on every
+ *   commit, so a stored receipt survives power loss and an operating-system
+ *   crash. Each commit waits for the disk.
+ * - `normal` (`synchronous=NORMAL`): commits reach the operating system but are
+ *   synced only at checkpoints, so a stored receipt survives the process being
+ *   killed, but the last commits can be lost (never half-written: the file
+ *   stays consistent) if the machine loses power or crashes.
+ */
+export type SqliteDurability = "full" | "normal";
+
+/** A write waiting for the next group commit, and how to hand back its result. */
+interface QueuedWrite {
+  readonly op: () => StoreResult<unknown>;
+  /** False when the write may commit without a sync (see {@link AppendOptions.sync}). */
+  readonly sync: boolean;
+  readonly settle: (result: StoreResult<unknown>) => void;
+}
+
+/** Most writes in one transaction: bounds how long one commit holds the lock and the event loop. */
+const MAX_BATCH = 256;
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -219,7 +258,7 @@ const SQL = {
   insertContext:
     "INSERT INTO context_entries (session_id, seq, prev_hash, hash, body) VALUES (:session, :seq, :prev, :hash, :body)",
   setContextHead: "UPDATE sessions SET context_seq = :seq, context_hash = :hash WHERE session_id = :session",
-  readContext: `SELECT ${CONTEXT_COLUMNS} FROM context_entries WHERE session_id = :session ORDER BY seq`,
+  readContext: `SELECT ${CONTEXT_COLUMNS} FROM context_entries WHERE session_id = :session AND seq > :after ORDER BY seq`,
   insertReceipt:
     "INSERT INTO receipts (receipt_id, session_id, seq, prev_hash, hash, body) VALUES (:id, :session, :seq, :prev, :hash, :body)",
   setReceiptHead:
@@ -322,8 +361,16 @@ export class SqliteStore implements Store {
   readonly #limits: StoreLimits;
   readonly #sql: Statements;
   #closed = false;
+  /** Writes issued since the last group commit, in order. */
+  #queue: QueuedWrite[] = [];
+  #flushScheduled = false;
+  /** Whether commits sync at all (`full`), and whether the connection is set to sync the next one. */
+  readonly #durable: boolean;
+  #syncing: boolean;
 
-  private constructor(db: DatabaseSync, limits: StoreLimits) {
+  private constructor(db: DatabaseSync, limits: StoreLimits, durability: SqliteDurability) {
+    this.#durable = durability === "full";
+    this.#syncing = this.#durable;
     this.#db = db;
     this.#limits = limits;
     this.#sql = prepareAll(db);
@@ -349,8 +396,8 @@ export class SqliteStore implements Store {
       return { ok: false, error: toStoreError(caught) };
     }
     try {
-      const ready = prepareDatabase(db, readOnly);
-      if (ready.ok) return success(new SqliteStore(db, limits));
+      const ready = prepareDatabase(db, readOnly, options.durability ?? "full");
+      if (ready.ok) return success(new SqliteStore(db, limits, options.durability ?? "full"));
       db.close();
       return ready;
     } catch (caught) {
@@ -359,17 +406,79 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs `op` in one write transaction: committed if it succeeds, rolled back if it fails or throws. */
-  async #write<T>(op: () => StoreResult<T>): Promise<StoreResult<T>> {
-    if (this.#closed) return failure("io", "the store is closed");
+  /**
+   * Runs `op` in the next group commit, inside its own savepoint: kept if it
+   * succeeds, undone if it fails or throws. Resolves once the transaction has
+   * committed (or with `io` for every write in it if the commit fails).
+   */
+  #write<T>(op: () => StoreResult<T>, sync = true): Promise<StoreResult<T>> {
+    if (this.#closed) return Promise.resolve(failure("io", "the store is closed"));
+    return new Promise((resolve) => {
+      this.#queue.push({ op, sync, settle: resolve as (result: StoreResult<unknown>) => void });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After the microtasks: every session woken by the last commit gets to issue its next write first.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commits the queued writes, a batch at a time, and settles their promises. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      const results = this.#commit(batch);
+      batch.forEach((write, i) => write.settle(results[i] as StoreResult<unknown>));
+      if (!this.#closed && this.#queue.length > 0) {
+        // Let the event loop run between full batches; close() drains whatever is left.
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+        return;
+      }
+    }
+  }
+
+  /** One transaction for `batch`, one savepoint per write; the results in batch order. */
+  #commit(batch: readonly QueuedWrite[]): StoreResult<unknown>[] {
+    const db = this.#db;
+    const results: StoreResult<unknown>[] = [];
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
-      const result = op();
-      this.#db.exec(result.ok ? "COMMIT" : "ROLLBACK");
-      return result;
+      // At `full`, a batch of writes that all may skip the sync commits without one; the next synced
+      // commit syncs the whole write-ahead log, so it carries them (and the file keeps them in order).
+      const sync = this.#durable && batch.some((write) => write.sync);
+      if (sync !== this.#syncing) {
+        db.exec(sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        this.#syncing = sync;
+      }
+      db.exec("BEGIN IMMEDIATE");
+      for (const write of batch) {
+        db.exec("SAVEPOINT write");
+        let result: StoreResult<unknown>;
+        try {
+          result = write.op();
+        } catch (caught) {
+          result = { ok: false, error: toStoreError(caught) };
+        }
+        results.push(result);
+        // Some errors (disk full, I/O) make SQLite roll the whole transaction back: then nothing commits.
+        if (!db.isTransaction) throw new Error("SQLite rolled the transaction back");
+        db.exec(result.ok ? "RELEASE write" : "ROLLBACK TO write; RELEASE write");
+      }
+      db.exec("COMMIT");
+      return results;
     } catch (caught) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      return { ok: false, error: toStoreError(caught) };
+      // The transaction (or beginning it) failed: nothing in it was stored.
+      try {
+        if (db.isTransaction) db.exec("ROLLBACK");
+      } catch {
+        // The connection is unusable; the writes still fail below, and the next batch reports its own error.
+      }
+      const error = toStoreError(caught);
+      return batch.map((_, i) => {
+        const own = results[i];
+        return own !== undefined && !own.ok ? own : { ok: false, error };
+      });
     }
   }
 
@@ -433,60 +542,83 @@ export class SqliteStore implements Store {
     });
   }
 
-  appendContext(record: ContextRecord): Promise<StoreResult<ChainHead>> {
-    return this.#write(() => {
-      const problem = checkContextRecord(record, this.#limits);
-      if (problem !== null) return { ok: false, error: problem };
-      const session = this.#session(record.session_id);
-      if (!session.ok) return session;
-      if (session.value.state === "ended")
-        return failure("conflict", `session ${record.session_id} has ended`);
-      const conflict = chainConflict("context", record, session.value.context_head);
-      if (conflict !== null) return failure("conflict", conflict);
-      const { seq, hash } = record;
-      this.#sql.insertContext.run({
-        session: record.session_id,
-        seq,
-        prev: record.prev_hash,
-        hash,
-        body: record.body,
-      });
-      this.#sql.setContextHead.run({ session: record.session_id, seq, hash });
-      return success({ seq, hash });
-    });
+  appendContext(record: ContextRecord, options: AppendOptions = {}): Promise<StoreResult<ChainHead>> {
+    return this.#write(() => this.#appendContext(record), options.sync ?? true);
   }
 
-  readContext(sessionId: string): Promise<StoreResult<ChainSnapshot<ContextRecord>>> {
+  /** The statements of {@link appendContext}, inside the caller's transaction. */
+  #appendContext(record: ContextRecord): StoreResult<ChainHead> {
+    const problem = checkContextRecord(record, this.#limits);
+    if (problem !== null) return { ok: false, error: problem };
+    const session = this.#session(record.session_id);
+    if (!session.ok) return session;
+    if (session.value.state === "ended") return failure("conflict", `session ${record.session_id} has ended`);
+    const conflict = chainConflict("context", record, session.value.context_head);
+    if (conflict !== null) return failure("conflict", conflict);
+    const { seq, hash } = record;
+    this.#sql.insertContext.run({
+      session: record.session_id,
+      seq,
+      prev: record.prev_hash,
+      hash,
+      body: record.body,
+    });
+    this.#sql.setContextHead.run({ session: record.session_id, seq, hash });
+    return success({ seq, hash });
+  }
+
+  readContext(sessionId: string, afterSeq?: number): Promise<StoreResult<ChainSnapshot<ContextRecord>>> {
     return this.#read(() => {
       const session = this.#session(sessionId);
       if (!session.ok) return session;
-      const rows = this.#sql.readContext.all({ session: sessionId, bound: this.#bound });
+      const after = afterSeq === undefined ? -1 : afterSeq;
+      const rows = this.#sql.readContext.all({ session: sessionId, after, bound: this.#bound });
       return success({ session: session.value, records: rows.map(contextFrom) });
     });
   }
 
   appendReceipt(record: ReceiptRecord): Promise<StoreResult<ReceiptHead>> {
+    return this.#write(() => this.#appendReceipt(record));
+  }
+
+  /** The statements of {@link appendReceipt}, inside the caller's transaction. */
+  #appendReceipt(record: ReceiptRecord): StoreResult<ReceiptHead> {
+    const problem = checkReceiptRecord(record, this.#limits);
+    if (problem !== null) return { ok: false, error: problem };
+    const session = this.#session(record.session_id);
+    if (!session.ok) return session;
+    if (this.#sql.receiptExists.get({ id: record.receipt_id }) !== undefined) {
+      return failure("conflict", `receipt ${record.receipt_id} exists`);
+    }
+    const conflict = chainConflict("receipt", record, session.value.receipt_head);
+    if (conflict !== null) return failure("conflict", conflict);
+    const { receipt_id: id, seq, hash } = record;
+    this.#sql.insertReceipt.run({
+      id,
+      session: record.session_id,
+      seq,
+      prev: record.prev_hash,
+      hash,
+      body: record.body,
+    });
+    this.#sql.setReceiptHead.run({ id, session: record.session_id, seq, hash });
+    return success({ seq, hash, receipt_id: id });
+  }
+
+  appendChains(
+    context: readonly ContextRecord[],
+    receipt: ReceiptRecord | null,
+  ): Promise<StoreResult<ChainHeads>> {
+    // One write, so one savepoint: a refused record undoes the ones before it.
     return this.#write(() => {
-      const problem = checkReceiptRecord(record, this.#limits);
-      if (problem !== null) return { ok: false, error: problem };
-      const session = this.#session(record.session_id);
-      if (!session.ok) return session;
-      if (this.#sql.receiptExists.get({ id: record.receipt_id }) !== undefined) {
-        return failure("conflict", `receipt ${record.receipt_id} exists`);
+      let contextHead: ChainHead | null = null;
+      for (const record of context) {
+        const appended = this.#appendContext(record);
+        if (!appended.ok) return appended;
+        contextHead = appended.value;
       }
-      const conflict = chainConflict("receipt", record, session.value.receipt_head);
-      if (conflict !== null) return failure("conflict", conflict);
-      const { receipt_id: id, seq, hash } = record;
-      this.#sql.insertReceipt.run({
-        id,
-        session: record.session_id,
-        seq,
-        prev: record.prev_hash,
-        hash,
-        body: record.body,
-      });
-      this.#sql.setReceiptHead.run({ id, session: record.session_id, seq, hash });
-      return success({ seq, hash, receipt_id: id });
+      const receiptHead = receipt === null ? success(null) : this.#appendReceipt(receipt);
+      return receiptHead.ok ? success({ context: contextHead, receipt: receiptHead.value }) : receiptHead;
     });
   }
 
@@ -631,12 +763,18 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Writes issued before close still commit.
+    this.#flush();
     this.#db.close();
   }
 }
 
-/** Checks the version, switches to WAL with full sync and migrates; a read-only database is only checked. */
-function prepareDatabase(db: DatabaseSync, readOnly: boolean): StoreResult<number> {
+/** Checks the version, switches to WAL at the given durability and migrates; a read-only database is only checked. */
+function prepareDatabase(
+  db: DatabaseSync,
+  readOnly: boolean,
+  durability: SqliteDurability,
+): StoreResult<number> {
   // Refuse a foreign or newer database before changing anything about it, its journal mode included.
   const version = inspectVersion(db);
   if (!version.ok) return version;
@@ -653,7 +791,7 @@ function prepareDatabase(db: DatabaseSync, readOnly: boolean): StoreResult<numbe
   if (mode !== "wal" && db.location() !== null) {
     return failure("io", `could not enable WAL mode (journal mode is ${String(mode)})`);
   }
-  db.exec("PRAGMA synchronous = FULL");
+  db.exec(durability === "normal" ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
   return migrate(db);
 }

@@ -101,6 +101,26 @@ export interface ReceiptRecord {
   readonly body: string;
 }
 
+/** The heads of a session's two chains after {@link Store.appendChains}: null for a chain it did not extend. */
+export interface ChainHeads {
+  readonly context: ChainHead | null;
+  readonly receipt: ReceiptHead | null;
+}
+
+/** How to append a context entry. */
+export interface AppendOptions {
+  /**
+   * False for an entry that releases nothing by itself (an action's entry,
+   * written before its decision): the store may return before it is synced
+   * to disk, provided it keeps writes in order, so that the next synced write
+   * (the decision's, before anything is released) makes it durable too. A
+   * process crash keeps it; a power loss may lose it, with everything written
+   * after it. Default true. (PostgreSQL: `synchronous_commit = off` for the
+   * transaction.)
+   */
+  readonly sync?: boolean;
+}
+
 /** A session and every record of one of its chains, read in one consistent snapshot. */
 export interface ChainSnapshot<R> {
   readonly session: SessionRecord;
@@ -186,7 +206,7 @@ export interface Store {
    * its hash, or `seq` 0 on an empty log) and the session must be active.
    * Otherwise `conflict`, and nothing changes. Returns the new head.
    */
-  appendContext(record: ContextRecord): Promise<StoreResult<ChainHead>>;
+  appendContext(record: ContextRecord, options?: AppendOptions): Promise<StoreResult<ChainHead>>;
 
   /**
    * The session and its context log, from one consistent snapshot: the whole
@@ -204,6 +224,20 @@ export interface Store {
    * after its session ended). Durable when it returns. Returns the new head.
    */
   appendReceipt(record: ReceiptRecord): Promise<StoreResult<ReceiptHead>>;
+
+  /**
+   * Appends context entries (in order), then a receipt, in one atomic step:
+   * each is checked as {@link appendContext} and {@link appendReceipt} check
+   * it, and if any is refused nothing is stored and that refusal is
+   * returned. Durable when it returns. A decision's receipt and log entry
+   * go through it together, one transaction (and one sync) instead of two.
+   * Optional: without it (or when it refuses) the runtime writes the records
+   * one at a time, with the methods above.
+   */
+  appendChains?(
+    context: readonly ContextRecord[],
+    receipt: ReceiptRecord | null,
+  ): Promise<StoreResult<ChainHeads>>;
 
   /** One receipt by id. `not_found` if there is none. */
   getReceipt(receiptId: string): Promise<StoreResult<ReceiptRecord>>;

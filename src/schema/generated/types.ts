@@ -160,9 +160,13 @@ export interface ApprovalResult {
    */
   requirement: ApprovalRequirement;
   /**
-   * The outcome. Only `approved` lets the action run; a timeout denies.
+   * Who asked the approvers: aarm's approval service (`approval_service`, the default when absent), or the host's own permission prompt (`host_prompt`), which names the approver itself; such a response is recorded with `identity_verified: false`.
    */
-  decision: "approved" | "denied" | "timeout";
+  method?: "approval_service" | "host_prompt";
+  /**
+   * The outcome. Only `approved` lets the action run; a timeout denies. `delegated` (method `host_prompt` only) hands the request to the host's prompt: nothing is released until a later result of the same request records the host's answer.
+   */
+  decision: "approved" | "denied" | "timeout" | "delegated";
   /**
    * Every approver response, in the order received.
    *

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PERMISSIONS_DENY } from "../../../src/adapters/claude-code/config.ts";
+import { SqliteStore } from "../../../src/runtime/store/sqlite.ts";
+import type { Receipt } from "../../../src/schema/generated/types.ts";
 import { cliEntry, ROOT, type RunResult, workspace } from "../../cli/run.ts";
 
 const POLICY = join(ROOT, "examples", "coding-agent", "policy.aarm");
@@ -98,6 +100,31 @@ function post(dir: string, session: string, id: string, tool: string, input: unk
     tool_use_id: id,
     duration_ms: 12,
   });
+}
+
+function failed(dir: string, session: string, id: string, tool: string, input: unknown, error: string) {
+  return hook(dir, {
+    session_id: session,
+    hook_event_name: "PostToolUseFailure",
+    tool_name: tool,
+    tool_input: input,
+    tool_use_id: id,
+    error,
+    is_interrupt: false,
+  });
+}
+
+/** The session's receipts, in chain order, as the store holds them. */
+async function receipts(dir: string, session: string): Promise<Receipt[]> {
+  const opened = SqliteStore.open(join(dir, ".aarm", "aarm.sqlite"));
+  if (!opened.ok) throw new Error(opened.error.message);
+  try {
+    const read = await opened.value.readReceipts(session);
+    if (!read.ok) throw new Error(read.error.message);
+    return read.value.records.map((r) => JSON.parse(r.body) as Receipt);
+  } finally {
+    await opened.value.close();
+  }
 }
 
 function verify(dir: string): Promise<RunResult> {
@@ -226,16 +253,68 @@ describe("sessions across processes", () => {
   );
 
   it.concurrent(
-    "ends the session when a tool ran that aarm did not release: its output cannot be accounted for",
+    "records a STEP_UP approved at Claude Code's prompt as a host approval, and the session goes on",
     async () => {
       const dir = project();
       const push = { command: "git push origin main" };
-      expect((await pre(dir, "s-asked", "toolu_1", "Bash", push)).permissionDecision).toBe("ask");
-      // Approved in Claude Code's prompt, outside aarm: the output reaches the agent unrecorded.
-      const ran = await post(dir, "s-asked", "toolu_1", "Bash", push, { stdout: "pushed" });
+      const asked = await pre(dir, "s-asked", "toolu_1", "Bash", push);
+      expect(asked.permissionDecision).toBe("ask");
+      expect(asked.permissionDecisionReason).toContain("pushing to a remote needs the developer's approval");
+      // Approved at the prompt, the tool ran: its approval and then its output are recorded.
+      expect(await post(dir, "s-asked", "toolu_1", "Bash", push, { stdout: "pushed" })).toMatchObject({
+        status: 0,
+        stdout: "",
+        stderr: "",
+      });
+      const later = await pre(dir, "s-asked", "toolu_2", "Bash", { command: "npm test" });
+      expect(later.permissionDecision).toBe("allow");
+
+      // A failed run after approval is recorded too, as a failure.
+      const force = { command: "git push --force origin main" };
+      expect((await pre(dir, "s-asked", "toolu_3", "Bash", force)).permissionDecision).toBe("ask");
+      expect(await failed(dir, "s-asked", "toolu_3", "Bash", force, "rejected")).toMatchObject({
+        status: 0,
+        stderr: "",
+      });
+
+      const chain = await receipts(dir, "s-asked");
+      const approvals = chain.filter((r) => r.approval !== null).map((r) => r.approval);
+      expect(approvals.map((a) => [a?.decision, a?.method])).toEqual([
+        ["delegated", "host_prompt"],
+        ["approved", "host_prompt"],
+        ["delegated", "host_prompt"],
+        ["approved", "host_prompt"],
+      ]);
+      expect(approvals[1]?.responses).toEqual([
+        expect.objectContaining({
+          approver: "alice@example.com",
+          identity_verified: false,
+          decision: "approve",
+        }),
+      ]);
+      const executions = chain.filter((r) => r.execution !== null);
+      expect(executions.map((r) => [r.action.tool, r.execution?.success])).toEqual([
+        ["Bash", true],
+        ["Bash", false],
+      ]);
+      // STEP_UP, delegation, approval, execution, ALLOW, and again STEP_UP to execution.
+      const verified = await verify(dir);
+      expect(verified.stdout).toContain("ok: 9 receipts in 1 session verified");
+      expect(verified.status).toBe(0);
+    },
+  );
+
+  it.concurrent(
+    "ends the session when a tool ran that aarm neither released nor delegated: its output cannot be accounted for",
+    async () => {
+      const dir = project();
+      const write = { file_path: join(dir, ".claude", "settings.json"), content: "{}" };
+      expect((await pre(dir, "s-bypassed", "toolu_1", "Write", write)).permissionDecision).toBe("deny");
+      // It ran anyway (the hook bypassed): the output reaches the agent unrecorded.
+      const ran = await post(dir, "s-bypassed", "toolu_1", "Write", write, { success: true });
       expect(ran.status).toBe(2);
       expect(ran.stderr).toMatch(/was not recorded: .*the session is ended/);
-      const later = await pre(dir, "s-asked", "toolu_2", "Read", { file_path: join(dir, "README.md") });
+      const later = await pre(dir, "s-bypassed", "toolu_2", "Read", { file_path: join(dir, "README.md") });
       expect(later.permissionDecision).toBe("deny");
       expect(later.permissionDecisionReason).toContain("ended");
     },

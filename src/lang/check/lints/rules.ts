@@ -17,6 +17,7 @@
  * @module
  */
 import type * as ast from "../../ast.ts";
+import type { ConstValue } from "../../checked.ts";
 import { type Ctx, note } from "../context.ts";
 import { foldChecked } from "../evaluate.ts";
 import { formatValue, valueEqual } from "../fold.ts";
@@ -113,26 +114,61 @@ function shadowedByForbid(rules: readonly RuleEntry[], ctx: Ctx): Set<RuleEntry>
   return shadowed;
 }
 
-function key(value: unknown, ctx: Ctx): string {
-  return structuralKey(value, (ref) => JSON.stringify(ctx.resolutions.get(ref) ?? null));
+/** Structural keys of clauses, references keyed by what they resolve to. */
+type Keyer = (value: unknown) => string;
+
+/**
+ * A keyer for one run of the lints. A const's value (a set may have hundreds
+ * of elements) is serialised once per value and stands in the key as a short
+ * id: keys are equal exactly when the resolutions' JSON texts are.
+ */
+function keyer(ctx: Ctx): Keyer {
+  const valueText = new Map<ConstValue, string>();
+  const valueIds = new Map<string, number>();
+  const refKey = (ref: ast.Ref): string => {
+    const resolution = ctx.resolutions.get(ref);
+    if (resolution?.kind !== "const") return JSON.stringify(resolution ?? null);
+    let text = valueText.get(resolution.value);
+    if (text === undefined) {
+      text = JSON.stringify(resolution.value);
+      valueText.set(resolution.value, text);
+    }
+    let id = valueIds.get(text);
+    if (id === undefined) {
+      id = valueIds.size;
+      valueIds.set(text, id);
+    }
+    return `const ${JSON.stringify(resolution.name)} ${id}`;
+  };
+  return (value) => structuralKey(value, refKey);
 }
 
 function toolsKey(rule: ast.Rule): string {
   return JSON.stringify([...new Set(rule.on.map((n) => n.text))].sort());
 }
 
-function duplicates(rules: readonly RuleEntry[], ctx: Ctx): void {
+/** How many times each key occurs. */
+function counts(keys: readonly string[]): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const k of keys) count.set(k, (count.get(k) ?? 0) + 1);
+  return count;
+}
+
+function duplicates(rules: readonly RuleEntry[], key: Keyer, ctx: Ctx): void {
+  // A rule can only repeat one of the same kind on the same tools: the clauses, whose keys
+  // cost the most, are keyed only for rules that share their kind and tools with another.
+  const heads = rules.map((e) => `${e.rule.ruleKind} ${toolsKey(e.rule)}`);
+  const sharing = counts(heads);
   const seen = new Map<string, RuleEntry>();
-  for (const entry of rules) {
+  rules.forEach((entry, i) => {
+    const head = heads[i] as string;
+    if (sharing.get(head) === 1) return;
     const r = entry.rule;
-    const signature = key(
-      [r.ruleKind, toolsKey(r), r.when, r.unless, r.approval, r.deferral, r.modifications],
-      ctx,
-    );
+    const signature = `${head} ${key([r.when, r.unless, r.approval, r.deferral, r.modifications])}`;
     const first = seen.get(signature);
     if (first === undefined) {
       seen.set(signature, entry);
-      continue;
+      return;
     }
     ctx.sink.report(
       "AARM4008",
@@ -140,7 +176,7 @@ function duplicates(rules: readonly RuleEntry[], ctx: Ctx): void {
       r.name.span,
       { notes: [note("the first rule", first.rule.name.span)] },
     );
-  }
+  });
 }
 
 type SetOp = Extract<ast.ModOp, { kind: "SetOp" }>;
@@ -155,23 +191,35 @@ function setsOf(rule: ast.Rule): Map<string, SetOp> {
   return sets;
 }
 
-function overlap(a: ast.Rule, b: ast.Rule): boolean {
-  const tools = new Set(a.on.map((n) => n.text));
-  return b.on.some((n) => tools.has(n.text));
-}
-
-function conflictingModifications(rules: readonly RuleEntry[], ctx: Ctx): void {
+function conflictingModifications(rules: readonly RuleEntry[], key: Keyer, ctx: Ctx): void {
   // Only rules with structurally equal conditions can conflict certainly: group by condition first.
+  // A rule that shares no tool with another modify rule conflicts with none: it is not keyed.
+  const modify = rules.filter((e) => e.rule.ruleKind === "modify");
+  const toolsOf = modify.map((e) => [...new Set(e.rule.on.map((n) => n.text))]);
+  const sharing = counts(toolsOf.flat());
   const groups = new Map<string, RuleEntry[]>();
-  for (const entry of rules) {
-    if (entry.rule.ruleKind !== "modify") continue;
-    const condition = key([entry.rule.when, entry.rule.unless], ctx);
-    groups.set(condition, [...(groups.get(condition) ?? []), entry]);
+  for (const [i, entry] of modify.entries()) {
+    if (!toolsOf[i]?.some((tool) => (sharing.get(tool) ?? 0) > 1)) continue;
+    const condition = key([entry.rule.when, entry.rule.unless]);
+    const group = groups.get(condition);
+    if (group === undefined) groups.set(condition, [entry]);
+    else group.push(entry);
   }
   for (const group of groups.values()) {
+    // Each rule is paired with the earlier rules of its group that share a tool, earliest first:
+    // an index by tool instead of comparing every pair.
+    const byTool = new Map<string, number[]>();
     group.forEach((later, i) => {
-      for (const earlier of group.slice(0, i))
-        if (overlap(earlier.rule, later.rule)) conflict(earlier, later, ctx);
+      const earlier = new Set<number>();
+      for (const tool of new Set(later.rule.on.map((n) => n.text))) {
+        const seen = byTool.get(tool);
+        if (seen === undefined) byTool.set(tool, [i]);
+        else {
+          for (const j of seen) earlier.add(j);
+          seen.push(i);
+        }
+      }
+      for (const j of [...earlier].sort((a, b) => a - b)) conflict(group[j] as RuleEntry, later, ctx);
     });
   }
 }
@@ -198,6 +246,7 @@ export function ruleLints(ctx: Ctx): void {
   classifierNeverApplies(ctx);
   const shadowed = shadowedByForbid(live, ctx);
   const deciding = live.filter((entry) => !shadowed.has(entry));
-  duplicates(deciding, ctx);
-  conflictingModifications(deciding, ctx);
+  const key = keyer(ctx);
+  duplicates(deciding, key, ctx);
+  conflictingModifications(deciding, key, ctx);
 }
