@@ -75,15 +75,37 @@ const charts: { readonly name: string; readonly chart: () => BarChart | null }[]
   {
     name: "pipeline",
     chart: () => {
-      const rows = rowsOf("pipeline", "signers");
+      const rows = rowsOf("pipeline", "runs");
       if (rows === null) return null;
       return {
         title: "B5: added latency of the whole pipeline (decision, context, receipt, SQLite)",
         unit: "time per action",
-        categories: rows.map((r) => String(r.signer)),
+        // Short labels: durability, parallel sessions, signer.
+        categories: rows.map(
+          (r) =>
+            `${String(r.durability)} ×${num(r, "sessions")} ${r.signer === "node:crypto" ? "node" : "noble"}`,
+        ),
         series: [
           { name: "p50", values: rows.map((r) => num(r, "addedP50Ns")) },
           { name: "p99", values: rows.map((r) => num(r, "addedP99Ns")) },
+        ],
+        format: fmtNs,
+      };
+    },
+  },
+  {
+    name: "context-length",
+    chart: () => {
+      const evaluator = rowsOf("context-length", "evaluator");
+      const runtime = rowsOf("context-length", "runtime");
+      if (evaluator === null || runtime === null) return null;
+      return {
+        title: "B4: p50 decision latency by prior actions in the session",
+        unit: "time per decision",
+        categories: evaluator.map((r) => `${num(r, "priorActions")} prior`),
+        series: [
+          { name: "evaluator (folded features)", values: evaluator.map((r) => num(r, "p50Ns")) },
+          { name: "runtime session.evaluate", values: runtime.map((r) => num(r, "p50Ns")) },
         ],
         format: fmtNs,
       };

@@ -36,5 +36,7 @@ if (!existsSync(report)) {
 const r = JSON.parse(readFileSync(report, "utf8")) as VitestJson;
 // A suite that fails to load has no failed tests but must still fail the run.
 const failed = r.numFailedTests + r.numFailedTestSuites;
-console.log(`${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+const skipped = r.numPendingTests + r.numTodoTests;
+if (skipped > 0) console.log(`${skipped} skipped`);
+console.log(`${r.numPassedTests} passed, ${failed} failed`);
 process.exit(failed > 0 || run.status !== 0 ? 1 : 0);

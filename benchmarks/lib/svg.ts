@@ -35,7 +35,8 @@ function escape(text: string): string {
 /** The chart as SVG text. */
 export function barChart(chart: BarChart): string {
   const values = chart.series.flatMap((s) => s.values).filter((v) => Number.isFinite(v) && v > 0);
-  const lo = 10 ** Math.floor(Math.log10(Math.min(...values, 1)));
+  // One decade below the smallest value, so that the shortest bar is still a bar.
+  const lo = values.length === 0 ? 1 : 10 ** (Math.floor(Math.log10(Math.min(...values))) - 1);
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, 10)));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;

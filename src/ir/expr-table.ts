@@ -74,7 +74,7 @@ class Consts {
     }
     for (const index of bucket) {
       const other = constValue(exprs.items[index] as IrExpr) as readonly Scalar[];
-      if (other.every((v, i) => sameJson(v, value[i] as Scalar))) return index;
+      if (other === value || other.every((v, i) => sameJson(v, value[i] as Scalar))) return index;
     }
     const index = exprs.add(node);
     bucket.push(index);

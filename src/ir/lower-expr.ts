@@ -40,6 +40,14 @@ export interface LowerContext {
 
 const LEVELS = ["public", "internal", "confidential", "restricted"];
 
+/**
+ * Sets already lowered, by the checker's value: a policy's allowlists are
+ * referenced once per rule and tool, and sorting one each time was the
+ * largest single cost of lowering a large policy. The arrays are shared, so
+ * nothing may mutate an IR constant.
+ */
+const loweredSets = new WeakMap<ConstValue, IrConst>();
+
 /** The IR form of a constant value. Sets become sorted arrays of distinct scalars. */
 export function constToIr(value: ConstValue): IrConst {
   switch (value.kind) {
@@ -51,8 +59,14 @@ export function constToIr(value: ConstValue): IrConst {
       return value.value;
     case "duration":
       return value.ms;
-    case "set":
-      return sortScalars(value.elements.map((e) => constToIr(e) as string | number | boolean));
+    case "set": {
+      let lowered = loweredSets.get(value);
+      if (lowered === undefined) {
+        lowered = sortScalars(value.elements.map((e) => constToIr(e) as string | number | boolean));
+        loweredSets.set(value, lowered);
+      }
+      return lowered;
+    }
   }
 }
 

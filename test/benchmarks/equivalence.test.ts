@@ -39,5 +39,7 @@ describe.each(CEDAR_SIZES)("the comparison policies of %i rules", (size) => {
     // Both outcomes are well represented, so agreement is not agreement on a constant.
     expect(outcomes.allowed).toBeGreaterThan(requests.length / 5);
     expect(outcomes.denied).toBeGreaterThan(requests.length / 5);
-  }, 120_000);
+    // Cedar takes tens of milliseconds per request at 10,000 rules: on a loaded 2-core machine this
+    // size alone can take minutes.
+  }, 600_000);
 });

@@ -252,6 +252,7 @@ export const decisions: Decision[] = [
     confidence: 0.97,
     alignment: 0.88,
     semantic_distance: 0.12,
+    scorer: { id: "aarm.token-overlap", version: "1" },
     policy,
   },
   {
@@ -540,6 +541,7 @@ const approvalReceipt: Receipt = {
     confidence: 0.71,
     alignment: 0.83,
     semantic_distance: 0.34,
+    scorer: { id: "aarm.token-overlap", version: "1" },
   },
   context: {
     context_hash: digest("context@42"),

@@ -122,12 +122,18 @@ function callIdOf(id: RequestId): string {
   return typeof id === "number" ? `mcp:n:${id}` : `mcp:s:${id}`;
 }
 
+/** The longest upstream error message kept in an execution receipt. */
+const ERROR_MESSAGE_LIMIT = 4096;
+
 /** The text of a tool result, as its outcome is labelled: text parts as they are, other parts as JSON. */
 export function outcomeOf(output: CallToolResult): ToolOutcome {
   const parts = output.content.map((part) => (part.type === "text" ? part.text : JSON.stringify(part)));
   if (parts.length === 0 && output.structuredContent !== undefined)
     parts.push(JSON.stringify(output.structuredContent));
-  return { success: output.isError !== true, output: parts.join("\n") };
+  const text = parts.join("\n");
+  if (output.isError !== true) return { success: true, output: text };
+  // A failed call's text is its error message; the receipt keeps a bounded prefix of it.
+  return { success: false, output: text, error: { message: text.slice(0, ERROR_MESSAGE_LIMIT) } };
 }
 
 /** A tool result telling the agent that the call was not run, and why. */
