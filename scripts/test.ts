@@ -25,7 +25,7 @@ interface VitestJson {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  numFailedTestSuites: number;
+  testResults: { status: string; assertionResults: { status: string }[] }[];
 }
 
 if (!existsSync(report)) {
@@ -34,9 +34,14 @@ if (!existsSync(report)) {
   process.exit(run.status === 0 ? 1 : (run.status ?? 1));
 }
 const r = JSON.parse(readFileSync(report, "utf8")) as VitestJson;
-// A suite that fails to load has no failed tests but must still fail the run.
-const failed = r.numFailedTests + r.numFailedTestSuites;
+// A file that fails to load has no failed tests but must still fail the run, as must an error
+// vitest caught outside any test (its exit status says so).
+const brokenFiles = r.testResults.filter(
+  (file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"),
+).length;
+let failed = r.numFailedTests + brokenFiles;
+if (failed === 0 && run.status !== 0) failed = 1;
 const skipped = r.numPendingTests + r.numTodoTests;
 if (skipped > 0) console.log(`${skipped} skipped`);
 console.log(`${r.numPassedTests} passed, ${failed} failed`);
-process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);

@@ -53,28 +53,39 @@ function evaluate(
   return api(service, "POST", `/v1/sessions/${sessionId}/evaluate`, { token, body: call });
 }
 
+/**
+ * Lists `path` until `pick` finds the record: the request or deferral of a
+ * pending action is stored as the action is suspended, so a console can
+ * list it a moment after the 202 at the latest.
+ */
+async function listedEventually<T>(
+  path: string,
+  pick: (body: Record<string, unknown>) => T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const found = pick((await api(service, "GET", path, { token: TOKENS.approver })).body);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline)
+      throw new Error(`not listed by ${path} within 5 s\n${service.stderr().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The id of the approval request for an action, as the approvals console lists it. */
-async function approvalFor(actionId: string): Promise<string> {
-  const listed = await api(service, "GET", "/v1/approvals?pending=true&session_id=five", {
-    token: TOKENS.approver,
+function approvalFor(actionId: string): Promise<string> {
+  return listedEventually("/v1/approvals?pending=true&session_id=five", (body) => {
+    const records = body.approvals as { request: { request_id: string; action: { action_id: string } } }[];
+    return records.find((record) => record.request.action.action_id === actionId)?.request.request_id;
   });
-  const records = listed.body.approvals as {
-    request: { request_id: string; action: { action_id: string } };
-  }[];
-  const found = records.find((record) => record.request.action.action_id === actionId);
-  if (found === undefined) throw new Error(`no approval request for ${actionId}`);
-  return found.request.request_id;
 }
 
 /** The id of the deferral of an action. */
-async function deferralFor(actionId: string): Promise<string> {
-  const listed = await api(service, "GET", "/v1/deferrals?session_id=five", { token: TOKENS.approver });
-  const records = listed.body.deferrals as {
-    deferred: { deferral_id: string; action: { action_id: string } };
-  }[];
-  const found = records.find((record) => record.deferred.action.action_id === actionId);
-  if (found === undefined) throw new Error(`no deferral for ${actionId}`);
-  return found.deferred.deferral_id;
+function deferralFor(actionId: string): Promise<string> {
+  return listedEventually("/v1/deferrals?session_id=five", (body) => {
+    const records = body.deferrals as { deferred: { deferral_id: string; action: { action_id: string } } }[];
+    return records.find((record) => record.deferred.action.action_id === actionId)?.deferred.deferral_id;
+  });
 }
 
 /** An approver's answer, given through the approvals console with the approver's own identity token. */
