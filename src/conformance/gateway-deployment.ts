@@ -10,14 +10,26 @@
  *
  * The deployment is judged from outside: whether a tool ran comes from the
  * upstream's execution log, the decision from the receipts in the store.
+ * Telemetry goes, as configured in each gateway's `telemetry` section, to a
+ * destination started here (`telemetry.ts`), read back once the gateways
+ * have gone quiet; degraded alerts are counted from the gateways' stderr.
  * What the gateway cannot be made to do (inject a fault into its process,
- * resolve a DEFER with facts, export telemetry, issue credentials, take a
- * signed agent token or a delegation chain, choose the JSON-RPC id of a
- * retry) is {@link NotApplicable}.
+ * resolve a DEFER with facts, run its exporter on a stepped clock, issue
+ * credentials, take a signed agent token or a delegation chain, choose the
+ * JSON-RPC id of a retry) is {@link NotApplicable}.
  *
  * @module
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +37,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { compileText } from "../compiler.ts";
 import type { DecisionKind, Json } from "../ir/contract.ts";
+import { DEGRADED_LINE_PREFIX } from "../runtime/config/telemetry.ts";
 import { createKeyDirectory } from "../runtime/crypto/keydir.ts";
 import { nodeBackend } from "../runtime/crypto/node.ts";
 import { exportReceipts } from "../runtime/receipts/export.ts";
@@ -36,15 +49,21 @@ import { validateReceipt } from "../schema/validate.ts";
 import { desks } from "./desks.ts";
 import { TokenIssuer } from "./issuer.ts";
 import { NotApplicable } from "./run.ts";
-import type { CallResult, ConformanceSession, Deployment, Instance, Setup } from "./types.ts";
+import { FLUSH_INTERVAL_MS, startTelemetryTarget, type TelemetryTarget } from "./telemetry.ts";
+import type {
+  CallResult,
+  ConformanceSession,
+  Deployment,
+  Instance,
+  Setup,
+  TelemetryCapture,
+} from "./types.ts";
 
 /** Setup options the gateway has no counterpart for, with why. */
 const UNSUPPORTED: readonly (readonly [keyof Setup, string])[] = [
   ["fault", "needs a failure injected into the gateway's process"],
   ["facts", "the gateway has no fact provider"],
-  ["telemetry", "the gateway has no telemetry exporter to configure"],
   ["credentials", "the gateway issues no per-action credentials"],
-  ["drift", "the gateway has no drift profiles to configure"],
   ["resolvers", "the gateway serves no deferral resolvers"],
   ["maxResolverAttempts", "the gateway serves no deferral resolvers"],
   ["maxDeferralDepth", "the gateway's deferral depth is not configurable"],
@@ -79,6 +98,42 @@ function sameText(made: ReturnType<typeof canonicalize>, text: string): boolean 
   return made.ok && made.value === text;
 }
 
+/**
+ * How long nothing new must arrive before the gateways' telemetry counts as
+ * delivered: generous against a loaded machine delaying a gateway's timer,
+ * and paid once per read.
+ */
+const QUIET_MS = 10 * FLUSH_INTERVAL_MS;
+
+/** How much a capture holds: it grows while the gateways are still delivering. */
+function size(capture: TelemetryCapture): number {
+  return (
+    capture.events.length +
+    capture.raw.length +
+    capture.files.length +
+    capture.fallback.length +
+    capture.alerts
+  );
+}
+
+/**
+ * What the destination holds once the gateways have gone quiet: each flushes
+ * every {@link FLUSH_INTERVAL_MS}, so nothing new for several intervals
+ * means everything they had buffered was delivered (or fell back).
+ */
+async function settled(read: () => Promise<TelemetryCapture>): Promise<TelemetryCapture> {
+  let last = await read();
+  let quietSince = Date.now();
+  const deadline = quietSince + 10_000;
+  while (Date.now() - quietSince < QUIET_MS && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS));
+    const next = await read();
+    if (size(next) !== size(last)) quietSince = Date.now();
+    last = next;
+  }
+  return last;
+}
+
 function notApplicable(what: string): never {
   throw new NotApplicable(`the gateway deployment cannot ${what}`);
 }
@@ -95,6 +150,10 @@ export function gatewayDeployment(): Deployment {
         if (setup[option] !== undefined) throw new NotApplicable(`${option}: ${why}`);
       if (setup.identity === "jwt")
         throw new NotApplicable("the gateway vouches for a configured identity; it takes no agent tokens");
+      if (setup.telemetry?.clockFrom !== undefined)
+        throw new NotApplicable(
+          "telemetry.clockFrom: the gateway's exporter runs on its process's clock, which a configuration file does not set",
+        );
       const upstreams = upstreamsOf(setup.policy);
       const dir = mkdtempSync(join(tmpdir(), "aarm-conformance-gateway-"));
       const path = (name: string) => join(dir, name);
@@ -110,6 +169,15 @@ export function gatewayDeployment(): Deployment {
       );
       const opened = SqliteStore.open(path("aarm.sqlite"));
       if (!opened.ok) throw new Error(opened.error.message);
+      const target: TelemetryTarget | null =
+        setup.telemetry === undefined ? null : await startTelemetryTarget(setup.telemetry);
+      /** Degraded alerts: each gateway logs one line per alert to its stderr, kept in `gateway-N.stderr`. */
+      const alerts = (): number =>
+        readdirSync(dir)
+          .filter((name) => name.endsWith(".stderr"))
+          .map((name) => readFileSync(path(name), "utf8").split("\n"))
+          .flat()
+          .filter((line) => line.includes(DEGRADED_LINE_PREFIX)).length;
       const store = opened.value;
       const hitl = desks(store, issuer, setup);
       const clients: Client[] = [];
@@ -161,7 +229,10 @@ export function gatewayDeployment(): Deployment {
         rotateKeys: () => notApplicable("rotate the keys of a running gateway from here"),
         replacePolicy: () => notApplicable("replace the policy of a running gateway from here"),
         editStoredContext: () => notApplicable("edit the store under a running gateway from here"),
-        telemetry: () => notApplicable("export telemetry"),
+        telemetry() {
+          if (target === null) return Promise.reject(new Error("the instance exports no telemetry"));
+          return settled(() => target.read(alerts()));
+        },
         credentials: () => notApplicable("issue credentials"),
         async session(start): Promise<ConformanceSession> {
           const identity = start.identity;
@@ -190,6 +261,8 @@ export function gatewayDeployment(): Deployment {
               },
               ...(start.intent === undefined ? {} : { intent: start.intent }),
               limits: { pendingTimeoutMs: setup.pendingMs ?? 50 },
+              ...(target === null ? {} : { telemetry: target.config }),
+              ...(setup.drift === undefined ? {} : { drift: setup.drift }),
               upstreams: Object.fromEntries(
                 Object.entries(upstreams).map(([name, tools]) => [
                   name,
@@ -210,13 +283,19 @@ export function gatewayDeployment(): Deployment {
           );
           const existing = new Set(await sessionIds());
           const client = new Client({ name: "aarm-conformance", version: "1.0.0" });
-          await client.connect(
-            new StdioClientTransport({
-              command: process.execPath,
-              args: [sibling("../cli/aarm"), "gateway", "--config", config],
-              stderr: "ignore",
-            }),
-          );
+          const stderr = openSync(path(`gateway-${sessions}.stderr`), "w");
+          try {
+            await client.connect(
+              new StdioClientTransport({
+                command: process.execPath,
+                args: [sibling("../cli/aarm"), "gateway", "--config", config],
+                stderr,
+              }),
+            );
+          } finally {
+            // The gateway holds its own copy of the descriptor.
+            closeSync(stderr);
+          }
           clients.push(client);
           // The gateway starts its runtime session at initialize: the one session new in the store.
           let id: string | undefined;
@@ -325,7 +404,9 @@ export function gatewayDeployment(): Deployment {
           return verifyReceiptLines(lines, keyring);
         },
         async close() {
+          // Each gateway flushes its exporter as it shuts down, before the destination goes.
           for (const client of clients) await client.close().catch(() => undefined);
+          await target?.close();
           await store.close();
           if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
         },

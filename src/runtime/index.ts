@@ -378,6 +378,19 @@ export {
 } from "./telemetry/events.ts";
 export { passes, type TelemetryEventType, type TelemetryFilter } from "./telemetry/filter.ts";
 export {
+  type BatchFilesConfig,
+  DEGRADED_LINE_PREFIX,
+  degradedLine,
+  type OtlpConfig,
+  readTelemetryConfig,
+  startTelemetry,
+  type StartTelemetryOptions,
+  type TelemetryConfig,
+  type TelemetryTuning,
+} from "./config/telemetry.ts";
+export { type DriftConfig, driftSelector, readDriftConfig } from "./config/drift.ts";
+export { type ConfigObject, ConfigProblem } from "./config/fields.ts";
+export {
   appendPartitioned,
   checkPartitionOptions,
   listPartitions,

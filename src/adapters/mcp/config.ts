@@ -6,11 +6,23 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parse } from "yaml";
 import { type Approvers, readApprovers } from "../../runtime/approvals/config.ts";
+import { type DriftConfig, readDriftConfig } from "../../runtime/config/drift.ts";
+import {
+  ConfigProblem,
+  count,
+  fail,
+  only,
+  str,
+  stringMap,
+  strings,
+  under,
+} from "../../runtime/config/fields.ts";
+import { readTelemetryConfig, type TelemetryConfig } from "../../runtime/config/telemetry.ts";
 import type { IdentityClaims } from "../../runtime/identity/types.ts";
-import { isObject, type JsonObject } from "./jsonrpc.ts";
+import { isObject } from "./jsonrpc.ts";
 import { UPSTREAM_NAME, type UpstreamSpec } from "./upstream.ts";
 
 /** Bounds and waits, all optional. */
@@ -42,43 +54,15 @@ export interface GatewayConfig {
    * at the pending timeout.
    */
   readonly approvers?: string | Approvers;
+  /** Telemetry export (AARM R8): the destination, fallback folder, filter and tuning. None by default. */
+  readonly telemetry?: TelemetryConfig;
+  /** Drift profiles (AARM R7), by agent; `DRIFT_PROFILES.default` for everyone by default. */
+  readonly drift?: DriftConfig;
 }
 
 /** The configuration, or the first problem found, with its location. */
 export type ConfigResult =
   { readonly ok: true; readonly value: GatewayConfig } | { readonly ok: false; readonly error: string };
-
-class ConfigProblem extends Error {}
-
-function fail(at: string, expected: string): never {
-  throw new ConfigProblem(`${at}: expected ${expected}`);
-}
-
-function str(value: unknown, at: string): string {
-  return typeof value === "string" && value.length > 0 ? value : fail(at, "a non-empty string");
-}
-
-function strings(value: unknown, at: string): string[] {
-  return Array.isArray(value) ? value.map((v, i) => str(v, `${at}/${i}`)) : fail(at, "a list of strings");
-}
-
-function stringMap(value: unknown, at: string): Record<string, string> {
-  if (!isObject(value)) fail(at, "a map of strings");
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : fail(`${at}/${k}`, "a string")]),
-  );
-}
-
-function count(value: unknown, at: string): number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0
-    ? value
-    : fail(at, "a positive integer");
-}
-
-const only = (value: JsonObject, at: string, keys: readonly string[]): void => {
-  for (const key of Object.keys(value))
-    if (!keys.includes(key)) throw new ConfigProblem(`${at}/${key}: unknown field`);
-};
 
 function upstream(name: string, value: unknown, base: string): UpstreamSpec {
   const at = `/upstreams/${name}`;
@@ -140,11 +124,6 @@ function approvers(value: unknown): Pick<GatewayConfig, "approvers"> {
   return { approvers: read.value };
 }
 
-/** Resolves `path` against `base` unless it is absolute. */
-function under(base: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(base, path);
-}
-
 /** Reads a configuration file's text; `base` is the folder relative paths are resolved against. */
 export function readGatewayConfig(text: string, base: string): ConfigResult {
   let raw: unknown;
@@ -168,6 +147,8 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
       "upstreams",
       "limits",
       "approvers",
+      "telemetry",
+      "drift",
     ]);
     const path = (key: "policy" | "store" | "keys" | "approvers") =>
       raw[key] === undefined ? {} : { [key]: under(base, str(raw[key], `/${key}`)) };
@@ -187,6 +168,10 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
           : { upstreams: Object.entries(ups).map(([n, v]) => upstream(n, v, base)) }),
         ...(raw.limits === undefined ? {} : { limits: limits(raw.limits) }),
         ...(typeof raw.approvers === "string" ? path("approvers") : approvers(raw.approvers)),
+        ...(raw.telemetry === undefined
+          ? {}
+          : { telemetry: readTelemetryConfig(raw.telemetry, "/telemetry", base) }),
+        ...(raw.drift === undefined ? {} : { drift: readDriftConfig(raw.drift, "/drift") }),
       },
     };
   } catch (caught) {

@@ -17,12 +17,15 @@ import { serveStdio } from "../../adapters/mcp/stdio.ts";
 import { connectUpstream, type Upstream, type UpstreamSpec } from "../../adapters/mcp/upstream.ts";
 import { type Approvers, readApprovers } from "../../runtime/approvals/config.ts";
 import { ApprovalDesk } from "../../runtime/approvals/desk.ts";
+import { driftSelector } from "../../runtime/config/drift.ts";
+import { degradedLine, startTelemetry } from "../../runtime/config/telemetry.ts";
 import { createKeyDirectory, loadKeyDirectory, MANIFEST_FILE } from "../../runtime/crypto/keydir.ts";
 import { nodeBackend } from "../../runtime/crypto/node.ts";
 import { PolicyLoadError } from "../../runtime/engine/policy.ts";
 import { trustedLocalVerifier } from "../../runtime/identity/local.ts";
 import { createRuntime, type Runtime } from "../../runtime/runtime.ts";
 import { SqliteStore } from "../../runtime/store/sqlite.ts";
+import type { Telemetry } from "../../runtime/telemetry/exporter.ts";
 import type { Command, ParsedValues } from "../command.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { readJson, readText } from "../files.ts";
@@ -85,6 +88,9 @@ function configure(values: ParsedValues, io: Io): GatewayConfig {
     ...pick("intent", str(values, "intent")),
     ...pick("listen", str(values, "listen")),
     ...pick("approvers", path("approvers")),
+    // Telemetry and drift are set in the file only: they are sections, not single values.
+    ...pick("telemetry", undefined),
+    ...pick("drift", undefined),
     identity: {
       ...config.identity,
       ...(human === undefined ? {} : { human }),
@@ -148,7 +154,8 @@ export const gateway: Command = {
     'The session\'s intent comes from initialize _meta["aarm/intent"], the X-AARM-Intent header (HTTP)\n' +
     "or --intent. A STEP_UP waits for an answer given with `aarm approvals` on the store when approvers\n" +
     "are configured (--approvers), and is denied at the pending timeout otherwise; a DEFER ends at its\n" +
-    "timeout. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
+    "timeout. Telemetry export (OTLP or OCSF batch files) and drift profiles are set in the configuration\n" +
+    "file. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
   options: {
     config: { type: "string", value: "FILE", description: "configuration file (JSON or YAML)" },
     policy: { type: "string", value: "FILE", description: "the .aarm policy (hot-reloaded)" },
@@ -233,8 +240,16 @@ export const gateway: Command = {
     if (!opened.ok) throw new CliError(`${storePath}: ${opened.error.message}`);
     const store = opened.value;
     let runtime: Runtime | null = null;
+    let telemetry: Telemetry | null = null;
     let upstreams: Upstream[] = [];
     try {
+      if (config.telemetry !== undefined)
+        telemetry = startTelemetry(config.telemetry, {
+          // Next to the store by default, so a restarted gateway resends what it left (docs/gateway.md: give
+          // gateways running side by side their own folder).
+          fallbackDir: join(dirname(storePath), "aarm-telemetry-fallback"),
+          onDegraded: (alert) => io.stderr(`aarm gateway: ${degradedLine(alert)}\n`),
+        });
       try {
         runtime = createRuntime({
           policy: { path: config.policy },
@@ -252,6 +267,8 @@ export const gateway: Command = {
                 }),
               }),
           timeouts: { pendingCeilingMs: config.limits?.pendingTimeoutMs ?? 30_000 },
+          ...(config.drift === undefined ? {} : { drift: driftSelector(config.drift) }),
+          ...(telemetry === null ? {} : { telemetry: telemetry.sink }),
           onFault: (fault) => io.stderr(`aarm gateway: fault (${fault.stage}): ${fault.message}\n`),
         });
       } catch (caught) {
@@ -306,6 +323,8 @@ export const gateway: Command = {
       return EXIT.ok;
     } finally {
       await runtime?.close();
+      // After the runtime, whose closing may still report events; before exiting, so none is lost.
+      await telemetry?.close();
       await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
       await store.close();
     }

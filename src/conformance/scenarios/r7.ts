@@ -192,11 +192,14 @@ export const R7: readonly Scenario[] = [
         drift: { byAgent: { "coding-agent": DRIFT_PROFILES.coding_assistant } },
       });
       const flagged: { [agent: string]: boolean } = {};
+      // The deployment names its sessions (a gateway makes its own ids): the drift events are matched by those.
+      const sessionOf: { [agent: string]: string } = {};
       for (const agent of ["coding-agent", "research-agent"]) {
         const s = await d.session({
           identity: alice(`s76-${agent}`, { agent }),
           intent: "Fix the flaky test in the parser",
         });
+        sessionOf[agent] = s.id;
         let last: CallResult | undefined;
         for (const [tool, args] of CODING_STEPS) {
           last = await s.call(tool, args);
@@ -207,10 +210,10 @@ export const R7: readonly Scenario[] = [
         flagged[agent] = receipt.context.snapshot_summary.risk_signals.drift_detected === true;
       }
       const capture = await d.telemetry();
-      const bySession = (session: string) =>
-        levels(ofType(capture, "aarm.drift").filter((e) => e.session_id === session));
-      const coding = bySession("s76-coding-agent");
-      const research = bySession("s76-research-agent");
+      const byAgent = (agent: string) =>
+        levels(ofType(capture, "aarm.drift").filter((e) => e.session_id === sessionOf[agent]));
+      const coding = byAgent("coding-agent");
+      const research = byAgent("research-agent");
       t.check(coding.length === 0, `the coding profile flagged ordinary work: ${coding.join(", ")}`);
       t.check(
         research.some((l) => l.startsWith("exceeded")),
