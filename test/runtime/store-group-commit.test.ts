@@ -186,6 +186,15 @@ describe("SqliteStore group commit", () => {
     await store.close();
   });
 
+  it("lets a read see the writes issued before it, though their group commit has not run yet", async () => {
+    const store = await withSessions(file(), 2);
+    const writes = [store.appendReceipt(receipt("s0", 0)), store.appendReceipt(receipt("s1", 0))];
+    const read = await store.readReceipts("s0");
+    expect(value(read).records.map((r) => r.hash)).toEqual([digest("s0 r0")]);
+    expect((await Promise.all(writes)).map(kind)).toEqual(["ok", "ok"]);
+    await store.close();
+  });
+
   it("commits writes issued before close, and refuses those after", async () => {
     const path = file();
     const store = await withSessions(path, 2);

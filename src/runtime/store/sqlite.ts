@@ -18,7 +18,8 @@
  * fails is undone alone and the others still commit. `BEGIN IMMEDIATE` takes
  * the write lock before the chain head is read, so concurrent writers (other
  * processes on the same file included) cannot fork a chain; writes run in the
- * order they were issued. Reads that must agree with each other share one read
+ * order they were issued. A read first commits the writes issued before it,
+ * so it sees them. Reads that must agree with each other share one read
  * transaction. Statements are prepared once and reused. Documents longer than
  * the size bound are refused on write and reported as corrupt on read, without
  * being copied into JavaScript.
@@ -485,6 +486,10 @@ export class SqliteStore implements Store {
   /** Runs `op` in one read transaction, so every statement in it sees the same snapshot. */
   async #read<T>(op: () => StoreResult<T>): Promise<StoreResult<T>> {
     if (this.#closed) return failure("io", "the store is closed");
+    // A read sees every write issued before it: the writes still waiting for their group commit are
+    // committed first. (An HTTP request answered with a 202 can be followed by the client's next one
+    // in the same turn of the event loop, before the scheduled commit.)
+    if (this.#queue.length > 0) this.#flush();
     try {
       this.#db.exec("BEGIN");
       const result = op();

@@ -72,7 +72,10 @@ async function listedEventually<T>(
   }
 }
 
-/** The id of the approval request for an action, as the approvals console lists it. */
+/**
+ * The id of the approval request for an action, as the approvals console lists it: at once, since the
+ * request is stored as the action is suspended, before the 202.
+ */
 function approvalFor(actionId: string): Promise<string> {
   return listedEventually("/v1/approvals?pending=true&session_id=five", (body) => {
     const records = body.approvals as { request: { request_id: string; action: { action_id: string } } }[];
