@@ -211,6 +211,59 @@ function renderPath(path: readonly (string | number)[]): string {
   return text;
 }
 
+/**
+ * The canonical form of the object `doc` without its member `key`, and a way
+ * to the canonical form of `doc` with `key` set to a value known only later:
+ * a signature over the first text, for instance. Each of `doc`'s members is
+ * serialised once for both. An object's canonical form is its members in key
+ * order (UTF-16 code units, RFC 8785 §3.2.3), so the members before `key` and
+ * those after it are two canonical objects that the member is joined between.
+ */
+export interface CanonicalWithout {
+  /** The canonical form of `doc` without `key`. */
+  readonly text: string;
+  /** The canonical form of `doc` with `key` set to `value`. */
+  withMember(value: unknown): CanonicalResult<string>;
+}
+
+export function canonicalizeWithout(
+  doc: Readonly<Record<string, unknown>>,
+  key: string,
+  options: CanonicalOptions = {},
+): CanonicalResult<CanonicalWithout> {
+  // Object.fromEntries defines own members, so a `__proto__` member stays a member.
+  const members = Object.entries(doc).filter(([name]) => name !== key);
+  const before = Object.fromEntries(members.filter(([name]) => name < key));
+  const after = Object.fromEntries(members.filter(([name]) => name > key));
+  const head = canonicalize(before, options);
+  if (!head.ok) return head;
+  const tail = canonicalize(after, options);
+  if (!tail.ok) return tail;
+  const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+  // The members of a canonical object's text, without its braces.
+  const inner = (text: string): string => text.slice(1, -1);
+  const join = (...parts: string[]): string => `{${parts.filter((part) => part !== "").join(",")}}`;
+  const tooLarge = (): CanonicalResult<never> => ({
+    ok: false,
+    error: { code: "too_large", path: "$", message: `canonical form exceeds ${maxChars} characters` },
+  });
+  const text = join(inner(head.value), inner(tail.value));
+  if (text.length > maxChars) return tooLarge();
+  return {
+    ok: true,
+    value: {
+      text,
+      withMember(value) {
+        if (value === undefined) return { ok: true, value: text };
+        const member = canonicalize(value, options);
+        if (!member.ok) return member;
+        const whole = join(inner(head.value), `${JSON.stringify(key)}:${member.value}`, inner(tail.value));
+        return whole.length > maxChars ? tooLarge() : { ok: true, value: whole };
+      },
+    },
+  };
+}
+
 /** SHA-256 of `data` (a string is hashed as UTF-8), as 64 lowercase hex digits. */
 export function sha256Hex(data: Uint8Array | string): string {
   return sha256HexImpl(data);

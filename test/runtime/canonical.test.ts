@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalHash, canonicalize, sha256Hex } from "../../src/schema/canonical.ts";
+import { canonicalHash, canonicalize, canonicalizeWithout, sha256Hex } from "../../src/schema/canonical.ts";
 import { propertyParams } from "../support/property.ts";
 
 function canon(value: unknown): string {
@@ -259,5 +259,41 @@ describe("hashing", () => {
       ok: false,
       error: { code: "non_finite_number" },
     });
+  });
+});
+
+describe("canonicalizeWithout", () => {
+  const key = fc.oneof(fc.constantFrom("signature", "", "a", "zz", "é"), fc.string({ unit: "binary" }));
+  const object = fc.dictionary(fc.string({ unit: "binary", maxLength: 6 }), json, { maxKeys: 8 });
+
+  it("is the canonical form of the object without the member, and with it once given", () => {
+    fc.assert(
+      fc.property(object, key, json, (doc, name, value) => {
+        const split = canonicalizeWithout(doc, name);
+        if (!split.ok) throw new Error(split.error.message);
+        const { [name]: _, ...without } = doc;
+        expect(split.value.text).toBe(canon(without));
+        const joined = split.value.withMember(value);
+        expect(joined).toEqual({ ok: true, value: canon({ ...without, [name]: value }) });
+      }),
+      propertyParams(300),
+    );
+  });
+
+  it("keeps a __proto__ member a member", () => {
+    const doc = JSON.parse('{"__proto__":{"x":1},"b":2}') as Record<string, unknown>;
+    const split = canonicalizeWithout(doc, "signature");
+    expect(split.ok && split.value.text).toBe(canon(doc));
+    expect(split.ok && split.value.text).toBe('{"__proto__":{"x":1},"b":2}');
+  });
+
+  it("fails as canonicalize does, and bounds the whole form", () => {
+    expect(canonicalizeWithout({ a: Number.NaN }, "signature")).toMatchObject({
+      ok: false,
+      error: { code: "non_finite_number", path: "$.a" },
+    });
+    const big = canonicalizeWithout({ a: "x".repeat(50) }, "b", { maxChars: 70 });
+    if (!big.ok) throw new Error(big.error.message);
+    expect(big.value.withMember("y".repeat(30))).toMatchObject({ ok: false, error: { code: "too_large" } });
   });
 });

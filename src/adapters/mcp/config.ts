@@ -14,6 +14,7 @@ import {
   ConfigProblem,
   count,
   fail,
+  oneOf,
   only,
   str,
   stringMap,
@@ -22,6 +23,7 @@ import {
 } from "../../runtime/config/fields.ts";
 import { readTelemetryConfig, type TelemetryConfig } from "../../runtime/config/telemetry.ts";
 import type { IdentityClaims } from "../../runtime/identity/types.ts";
+import type { SqliteDurability } from "../../runtime/store/sqlite.ts";
 import { isObject } from "./jsonrpc.ts";
 import { UPSTREAM_NAME, type UpstreamSpec } from "./upstream.ts";
 
@@ -39,6 +41,12 @@ export interface GatewayConfigLimits {
 export interface GatewayConfig {
   readonly policy?: string;
   readonly store?: string;
+  /**
+   * What a commit of the store survives (`SqliteStore`'s option): `full`, the
+   * default, syncs before a call is answered; `normal` survives the process
+   * being killed but not the machine losing power, and answers sooner.
+   */
+  readonly durability?: SqliteDurability;
   readonly keys?: string;
   readonly identity?: Omit<IdentityClaims, "session" | "token" | "delegation">;
   /** The intent of sessions whose `initialize` names none. */
@@ -140,6 +148,7 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
     only(raw, "", [
       "policy",
       "store",
+      "durability",
       "keys",
       "identity",
       "intent",
@@ -159,6 +168,9 @@ export function readGatewayConfig(text: string, base: string): ConfigResult {
       value: {
         ...path("policy"),
         ...path("store"),
+        ...(raw.durability === undefined
+          ? {}
+          : { durability: oneOf(raw.durability, "/durability", ["full", "normal"] as const) }),
         ...path("keys"),
         ...(raw.identity === undefined ? {} : { identity: identity(raw.identity) }),
         ...(raw.intent === undefined ? {} : { intent: str(raw.intent, "/intent") }),

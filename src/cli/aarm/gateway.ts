@@ -88,7 +88,8 @@ function configure(values: ParsedValues, io: Io): GatewayConfig {
     ...pick("intent", str(values, "intent")),
     ...pick("listen", str(values, "listen")),
     ...pick("approvers", path("approvers")),
-    // Telemetry and drift are set in the file only: they are sections, not single values.
+    // Set in the file only.
+    ...pick("durability", undefined),
     ...pick("telemetry", undefined),
     ...pick("drift", undefined),
     identity: {
@@ -154,8 +155,8 @@ export const gateway: Command = {
     'The session\'s intent comes from initialize _meta["aarm/intent"], the X-AARM-Intent header (HTTP)\n' +
     "or --intent. A STEP_UP waits for an answer given with `aarm approvals` on the store when approvers\n" +
     "are configured (--approvers), and is denied at the pending timeout otherwise; a DEFER ends at its\n" +
-    "timeout. Telemetry export (OTLP or OCSF batch files) and drift profiles are set in the configuration\n" +
-    "file. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
+    "timeout. The store's durability, telemetry export (OTLP or OCSF batch files) and drift profiles are set\n" +
+    "in the configuration file. Flags override the configuration file (JSON or YAML; see docs/gateway.md).",
   options: {
     config: { type: "string", value: "FILE", description: "configuration file (JSON or YAML)" },
     policy: { type: "string", value: "FILE", description: "the .aarm policy (hot-reloaded)" },
@@ -236,7 +237,7 @@ export const gateway: Command = {
     const keyring = openKeys(config.keys ?? resolve(io.cwd, "keys"));
     const verifier = trustedLocalVerifier();
     if (!verifier.ok) throw new CliError(verifier.error);
-    const opened = SqliteStore.open(storePath);
+    const opened = SqliteStore.open(storePath, { durability: config.durability ?? "full" });
     if (!opened.ok) throw new CliError(`${storePath}: ${opened.error.message}`);
     const store = opened.value;
     let runtime: Runtime | null = null;

@@ -12,7 +12,12 @@
  *
  * @module
  */
-import { type CanonicalizationError, canonicalize, isPlainObject } from "../../schema/canonical.ts";
+import {
+  type CanonicalizationError,
+  canonicalize,
+  canonicalizeWithout,
+  isPlainObject,
+} from "../../schema/canonical.ts";
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import type { KeyResolver } from "./keyring.ts";
 import { ED25519_SIGNATURE_LENGTH, type Signer } from "./signer.ts";
@@ -31,7 +36,12 @@ export type SignError =
   | { readonly reason: "signer_failed"; readonly detail: string };
 
 export type SignResult<T> =
-  | { readonly ok: true; readonly document: SignedDocument<T> }
+  | {
+      readonly ok: true;
+      readonly document: SignedDocument<T>;
+      /** The canonical form of the signed document, signature included (what a hash chain hashes). */
+      readonly canonical: string;
+    }
   | { readonly ok: false; readonly error: SignError };
 
 export type DocumentVerification =
@@ -66,11 +76,11 @@ export function signDocument<T extends object>(doc: T, signer: Signer): SignResu
     return { ok: false, error: { reason: "not_canonical", error } };
   }
   const body = withoutSignature(doc);
-  const canonical = canonicalize(body);
+  const canonical = canonicalizeWithout(body, "signature");
   if (!canonical.ok) return { ok: false, error: { reason: "not_canonical", error: canonical.error } };
   let signature: Uint8Array;
   try {
-    signature = signer.sign(encoder.encode(canonical.value));
+    signature = signer.sign(encoder.encode(canonical.value.text));
   } catch (caught) {
     return {
       ok: false,
@@ -82,7 +92,13 @@ export function signDocument<T extends object>(doc: T, signer: Signer): SignResu
     key_id: signer.keyId,
     value: encodeBase64url(signature),
   };
-  return { ok: true, document: { ...body, signature: attached } as SignedDocument<T> };
+  const signed = canonical.value.withMember(attached);
+  if (!signed.ok) return { ok: false, error: { reason: "not_canonical", error: signed.error } };
+  return {
+    ok: true,
+    document: { ...body, signature: attached } as SignedDocument<T>,
+    canonical: signed.value,
+  };
 }
 
 function malformed(detail: string): DocumentVerification {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { canonicalize, sha256Hex } from "../../schema/canonical.ts";
+import { sha256Hex } from "../../schema/canonical.ts";
 import type { SchemaError } from "../../schema/errors.ts";
 import type { Receipt } from "../../schema/generated/types.ts";
 import { validateReceipt } from "../../schema/validate.ts";
@@ -139,14 +139,9 @@ export class ReceiptIssuer {
     const valid = validateReceipt(signed.document);
     if (!valid.ok) return { ok: false, error: { kind: "schema", errors: valid.errors } };
     const receipt = valid.value;
-    const text = canonicalize(receipt);
-    if (!text.ok) {
-      return {
-        ok: false,
-        error: { kind: "sign", error: { reason: "not_canonical", error: text.error } },
-      };
-    }
-    const hash = `sha256:${sha256Hex(text.value)}`;
+    // Validation checks the document and changes nothing, so this is the canonical form of `receipt`.
+    const text = signed.canonical;
+    const hash = `sha256:${sha256Hex(text)}`;
     const seq = head === null ? 0 : head.seq + 1;
     return {
       ok: true,
@@ -157,10 +152,10 @@ export class ReceiptIssuer {
           seq,
           prev_hash: receipt.prev_receipt_hash,
           hash,
-          body: text.value,
+          body: text,
         },
         // What is stored, sharing nothing with the caller's parts, which it may go on to change.
-        issued: { receipt: JSON.parse(text.value) as Receipt, hash, seq },
+        issued: { receipt: JSON.parse(text) as Receipt, hash, seq },
       },
     };
   }

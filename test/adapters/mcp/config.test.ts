@@ -53,6 +53,14 @@ limits: { maxInFlight: 4, pendingTimeoutMs: 500 }
     );
     expect(problem("limits: { maxInFlight: -1 }")).toBe("/limits/maxInFlight: expected a positive integer");
     expect(problem("identity: { token: t }")).toBe("/identity/token: unknown field");
+    expect(problem("durability: off")).toBe("/durability: expected one of full, normal");
+  });
+
+  test("reads the store's durability", () => {
+    expect(readGatewayConfig("durability: normal", "/x")).toEqual({
+      ok: true,
+      value: { durability: "normal" },
+    });
   });
 });
 
