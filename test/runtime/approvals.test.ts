@@ -34,16 +34,22 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** A harness whose runtime asks `desk(store)` for approvals. */
-function withDesk(desk: (store: Store) => ApprovalDesk, ceilingMs = 3000): { desk: () => ApprovalDesk } {
+/**
+ * A harness whose runtime asks `desk(store, clock)` for approvals. The desk reads the harness's clock,
+ * which the runtime's requests are dated by, so that expiry is judged on one time line.
+ */
+function withDesk(
+  desk: (store: Store, clock: () => Date) => ApprovalDesk,
+  ceilingMs = 3000,
+): { desk: () => ApprovalDesk } {
   let built: ApprovalDesk | null = null;
   const get = (): ApprovalDesk => {
     if (built === null) throw new Error("no desk");
     return built;
   };
   h = harness(IR, {
-    wrap: (store) => {
-      built = desk(store);
+    wrap: (store, clock) => {
+      built = desk(store, clock.current);
       return store;
     },
     approvals: { request: (request, signal) => get().request(request, signal) },
@@ -78,9 +84,10 @@ describe("webhook notifier", () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const errors: string[] = [];
       const { desk } = withDesk(
-        (store) =>
+        (store, clock) =>
           new ApprovalDesk({
             store,
+            clock,
             verifier: new TestVerifier(["carol@example.com"]),
             notifiers: [webhookNotifier({ url, secret: SECRET, timeoutMs: 2000 })],
             onError: (m) => errors.push(m),
@@ -128,9 +135,10 @@ describe("webhook notifier", () => {
   it("a failing webhook is reported and the request still waits and settles", async () => {
     const errors: string[] = [];
     const { desk } = withDesk(
-      (store) =>
+      (store, clock) =>
         new ApprovalDesk({
           store,
+          clock,
           verifier: new TestVerifier(["carol@example.com"]),
           notifiers: [
             webhookNotifier({ url: "http://127.0.0.1:9/unreachable", secret: SECRET, timeoutMs: 500 }),
@@ -219,6 +227,7 @@ describe("restarts", () => {
     const desk = new ApprovalDesk({
       store: opened.value,
       verifier: new TestVerifier(["carol@example.com"]),
+      clock: h.clock.current,
       pollMs: 10,
     });
     const second = createRuntime({

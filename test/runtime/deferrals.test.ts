@@ -35,10 +35,16 @@ function setup(ceilingMs = 3000) {
     return desks;
   };
   h = harness(IR, {
-    wrap: (store: Store) => {
+    // The desks read the harness's clock, which the runtime dates requests by.
+    wrap: (store: Store, clock) => {
       desks = {
-        deferrals: new DeferralDesk({ store, onAttempt: (a) => attempts.push(a) }),
-        approvals: new ApprovalDesk({ store, verifier: new TestVerifier(["carol@example.com"]), pollMs: 10 }),
+        deferrals: new DeferralDesk({ store, clock: clock.current, onAttempt: (a) => attempts.push(a) }),
+        approvals: new ApprovalDesk({
+          store,
+          verifier: new TestVerifier(["carol@example.com"]),
+          clock: clock.current,
+          pollMs: 10,
+        }),
       };
       return store;
     },

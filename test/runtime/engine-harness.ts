@@ -49,6 +49,8 @@ export class TestClock {
     this.#now += this.step;
     return at;
   };
+  /** The time now, without advancing: for services (approval desks) that read it while they wait. */
+  readonly current = (): Date => new Date(this.#now);
   set(iso: string): void {
     this.#now = Date.parse(iso);
   }
@@ -193,8 +195,8 @@ export function harness(
   ir: Ir | { readonly path: string },
   options: Partial<RuntimeOptions> & {
     readonly outputs?: { readonly [tool: string]: Json };
-    /** Wraps the SQLite store the runtime is given (for fault injection). */
-    readonly wrap?: (store: Store) => Store;
+    /** Wraps the SQLite store the runtime is given (for fault injection, or services built on it). */
+    readonly wrap?: (store: Store, clock: TestClock) => Store;
   } = {},
 ): Harness {
   const { outputs, wrap, ...overrides } = options;
@@ -202,8 +204,8 @@ export function harness(
   const path = join(dir, "aarm.sqlite");
   const opened = SqliteStore.open(path);
   if (!opened.ok) throw new Error(opened.error.message);
-  const store = wrap === undefined ? opened.value : wrap(opened.value);
   const clock = new TestClock();
+  const store = wrap === undefined ? opened.value : wrap(opened.value, clock);
   const keyring = Keyring.generate(nodeBackend, new Date("2026-11-01T00:00:00Z"));
   const verifier = new TestVerifier();
   const tools = new MockTools(outputs ?? {});
