@@ -3,6 +3,7 @@
 // that record whether and with which arguments they ran; every scenario ends with its receipts verified
 // offline.
 import { afterEach, describe, expect, it } from "vitest";
+import { GROUPS, POLICY } from "../../src/conformance/scenarios/r4.ts";
 import { ApprovalDesk } from "../../src/runtime/approvals/desk.ts";
 import type { ApprovalNotification } from "../../src/runtime/approvals/notify.ts";
 import {
@@ -24,44 +25,9 @@ import {
   TestVerifier,
 } from "./engine-harness.ts";
 
-const POLICY = `
-policy hitl version "2026.11.1"
-
-tool db.query { args { sql: string, limit: number } effect read output internal }
-tool crm.update { args { id: string, ssn: string } effect write target args.id }
-tool fs.read { args { path: string } effect read output internal }
-tool bank.pay { args { to: string, amount: number } effect write target args.to }
-tool bank.wire { args { to: string, amount: number } effect write target args.to }
-tool creds.rotate { args { system: string } effect write target args.system }
-tool deploy.run { args { service: string } effect execute target args.service }
-tool chat.send { args { text: string } effect write }
-
-fact window_open: bool
-
-forbid no_shadow on fs.read when args.path == "/etc/shadow" because "the shadow file is never read"
-deny no_drops on db.query when args.sql matches /(?i)drop/ because "no DROP statements"
-modify cap_rows on db.query when args.limit > 100 set args.limit = 100
-modify redact_ssn on crm.update redact args.ssn
-modify scope_analyst on fs.read when "analyst" in identity.roles and args.path matches /^\\/etc\\// set args.path = "/workspace/etc"
-modify follow_link on fs.read when args.path == "/tmp/link" set args.path = "/etc/shadow"
-step_up big_payment on bank.pay when args.amount > 1000
-  approvers ["carol@example.com", "dave@example.com", "group:treasury"] quorum 2 timeout 10m
-  because "payments above 1000 need two approvers"
-step_up wires on bank.wire approvers ["carol@example.com"] timeout 10m escalate after 300ms to ["dave@example.com"]
-deny window_closed on creds.rotate when not window_open because "outside the change window"
-allow rotation on creds.rotate when window_open
-defer deploy_window on deploy.run when true
-  needs window_open timeout 10m then step_up approvers ["carol@example.com"] timeout 10m
-allow reads when effect == read
-allow crm on crm.update
-allow payments on bank.pay
-allow chat on chat.send
-default deny
-`;
-
+// The policy the conformance suite runs §9.4 under: these tests check the same scenarios in-process.
 const IR = policy(POLICY);
 const APPROVERS = ["carol@example.com", "dave@example.com", "erin@example.com", "alice@example.com"];
-const GROUPS = { "group:treasury": ["erin@example.com", "alice@example.com"] };
 
 let h: Harness;
 afterEach(async () => {

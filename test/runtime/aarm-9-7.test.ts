@@ -1,6 +1,12 @@
 // AARM acceptance scenarios §9.7 (R7: semantic distance), with the built-in scorer and drift profiles.
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  CODING as CODING_POLICY,
+  CODING_STEPS,
+  GRADUAL,
+  MEETING as MEETING_POLICY,
+} from "../../src/conformance/scenarios/r7.ts";
 import type { ApprovalService, DriftEvent, EnforcementHandle } from "../../src/runtime/engine/types.ts";
 import { DRIFT_PROFILES, profilesByAgent } from "../../src/runtime/scoring/drift.ts";
 import type { ApprovalRequest } from "../../src/schema/generated/types.ts";
@@ -16,44 +22,11 @@ function drifts(events: Harness["events"]): DriftEvent[] {
   return events.filter((e): e is DriftEvent => e.type === "drift");
 }
 
-const MEETING = policy(`
-policy meeting version "1"
-tool crm.query { args { name: string } effect read }
-tool email.search { args { query: string } effect read }
-tool documents.search { args { query: string } effect read }
-tool file.read { args { path: string } effect read }
-step_up drifted_confidential on file.read
-  when session.drift > 0.7
-  approvers ["owner"] timeout 1m
-  because "the session drifted from the request before a confidential read"
-allow reads when effect == read
-default deny
-`);
+const MEETING = policy(MEETING_POLICY);
 
-const CODING = policy(`
-policy coding version "1"
-tool code.read { args { path: string } effect read }
-tool code.write { args { path: string, patch: string } effect write }
-tool files.read { args { path: string } effect read }
-tool files.write { args { path: string, content: string } effect write }
-tool shell.run { args { command: string } effect execute }
-tool package.update { args { name: string } effect write }
-deny unrequested_dependency on package.update
-  unless intent.mentions(args.name)
-  because "dependency changes were not requested"
-allow all when true
-default deny
-`);
+const CODING = policy(CODING_POLICY);
 
 /** Ordinary read/test/edit steps of a coding agent on a parser bug. */
-const CODING_STEPS: readonly [string, { readonly [k: string]: string }][] = [
-  ["files.read", { path: "src/parser.ts" }],
-  ["shell.run", { command: "npm test" }],
-  ["files.read", { path: "test/parser.test.ts" }],
-  ["files.write", { path: "src/lexer.ts", content: "..." }],
-  ["shell.run", { command: "npm test" }],
-  ["files.read", { path: "src/tokens.ts" }],
-];
 
 describe("§9.7 R7: semantic distance", () => {
   it("73: meeting-prep drift warns, then escalates the confidential read and emits a drift event", async () => {
@@ -105,13 +78,7 @@ describe("§9.7 R7: semantic distance", () => {
   });
 
   it("75: a gradual divergence crosses the threshold though no single step does", async () => {
-    const ir = policy(`
-policy gradual version "1"
-tool web.browse { args { topic: string } effect read }
-defer drifting when session.drift > 0.7 timeout 1m
-allow reads when effect == read
-default deny
-`);
+    const ir = policy(GRADUAL);
     h = harness(ir);
     const s = await h.session({ intent: "summarise the quarterly sales notes" });
     // One unrelated step alone moves the aggregate by at most α = 0.3.

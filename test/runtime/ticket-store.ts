@@ -44,20 +44,5 @@ export class TicketStore {
   }
 }
 
-/** The policy the ticket tools run under. */
-export const TICKETS = `
-policy tickets version "1"
-
-tool tickets.get { args { id: string } effect read }
-tool tickets.update { args { id: string, text: string } effect write }
-tool email.send { args { to: string, body: string } effect egress target args.to }
-
-step_up privilege_mismatch on email.send
-  when "admin" in identity.scope
-  approvers ["security"] timeout 1m
-  because "a routine email under an admin-scoped identity: privilege does not match the task"
-
-allow tickets on tickets.get, tickets.update
-allow mail on email.send
-default deny
-`;
+/** The policy the ticket tools run under: the conformance suite's §9.9 policy. */
+export { TICKETS } from "../../src/conformance/scenarios/r9.ts";

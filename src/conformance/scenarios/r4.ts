@@ -13,7 +13,8 @@ import type { Receipt } from "../../schema/generated/types.ts";
 import type { CallResult, Instance, Scenario, ScenarioContext, Setup } from "../types.ts";
 import { alice, expectBlocked, expectRan, receiptOf, runs, sleep } from "./support.ts";
 
-const POLICY = `policy hitl version "2026.11.1"
+/** The human-in-the-loop policy of the §9.4 scenarios (the runtime's tests decide under it too). */
+export const POLICY = `policy hitl version "2026.11.1"
 tool db.query { args { sql: string, limit: number } effect read output internal }
 tool crm.update { args { id: string, ssn: string } effect write target args.id }
 tool fs.read { args { path: string } effect read output internal }
@@ -43,7 +44,8 @@ allow payments on bank.pay
 allow chat on chat.send
 default deny`;
 
-const GROUPS = { "group:treasury": ["erin@example.com", "alice@example.com"] };
+/** The approver groups {@link POLICY} names. */
+export const GROUPS = { "group:treasury": ["erin@example.com", "alice@example.com"] };
 
 /** A deployment under {@link POLICY}, whose STEP_UPs and DEFERs wait up to `pendingMs` (3 s by default). */
 function hitl(t: ScenarioContext, extra: Partial<Setup> = {}): Promise<Instance> {

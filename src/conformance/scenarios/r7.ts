@@ -9,7 +9,8 @@ import { DRIFT_PROFILES } from "../../runtime/scoring/drift.ts";
 import type { CallResult, Scenario, ScenarioContext } from "../types.ts";
 import { alice, expectBlocked, expectRan, ofType, receiptOf, sampleTelemetry } from "./support.ts";
 
-const MEETING = `policy meeting version "1"
+/** §9.7 policies and workload, shared with the runtime's tests of the same scenarios. */
+export const MEETING = `policy meeting version "1"
 tool crm.query { args { name: string } effect read }
 tool email.search { args { query: string } effect read }
 tool documents.search { args { query: string } effect read }
@@ -21,7 +22,7 @@ step_up drifted_confidential on file.read
 allow reads when effect == read
 default deny`;
 
-const CODING = `policy coding version "1"
+export const CODING = `policy coding version "1"
 tool code.read { args { path: string } effect read }
 tool code.write { args { path: string, patch: string } effect write }
 tool files.read { args { path: string } effect read }
@@ -34,14 +35,14 @@ deny unrequested_dependency on package.update
 allow all when true
 default deny`;
 
-const GRADUAL = `policy gradual version "1"
+export const GRADUAL = `policy gradual version "1"
 tool web.browse { args { topic: string } effect read }
 defer drifting when session.drift > 0.7 timeout 1m
 allow reads when effect == read
 default deny`;
 
 /** Ordinary read/test/edit steps of a coding agent on a parser bug. */
-const CODING_STEPS: readonly (readonly [string, { readonly [k: string]: string }])[] = [
+export const CODING_STEPS: readonly (readonly [string, { readonly [k: string]: string }])[] = [
   ["files.read", { path: "src/parser.ts" }],
   ["shell.run", { command: "npm test" }],
   ["files.read", { path: "test/parser.test.ts" }],

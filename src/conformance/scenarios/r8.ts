@@ -10,8 +10,8 @@ import { validateTelemetryEvent } from "../../schema/validate.ts";
 import type { Instance, Scenario, ScenarioContext, Setup } from "../types.ts";
 import { alice, ofType, sampleTelemetry } from "./support.ts";
 
-/** A policy under which each call of {@link CALLS} gets the decision it is named for. */
-const FIVE_DECISIONS = `policy telemetry version "1"
+/** A policy under which each call of {@link CALLS} gets the decision it is named for (the runtime's telemetry tests use it too). */
+export const FIVE_DECISIONS = `policy telemetry version "1"
 tool files.read { args { path: string } effect read }
 tool db.query { args { sql: string, limit: number } effect read }
 tool email.send { args { to: string, body: string } effect egress target args.to }
@@ -38,9 +38,10 @@ allow rotate on creds.rotate when window_open
 default deny`;
 
 /** A sensitive value in the arguments that must never be exported. */
-const SECRET = "SSN 123-45-6789";
+export const SECRET = "SSN 123-45-6789";
 
-const CALLS = [
+/** One call per decision under {@link FIVE_DECISIONS}, with the decision it gets. */
+export const CALLS = [
   { tool: "files.read", args: { path: `/notes/${SECRET}.txt` }, expect: "ALLOW" },
   {
     tool: "db.query",

@@ -10,7 +10,8 @@
 import type { Scenario, ScenarioContext } from "../types.ts";
 import { alice, expectBlocked, expectRan, receiptOf, runs, sleep } from "./support.ts";
 
-const TICKETS = `policy tickets version "1"
+/** The ticket tools and policy of the §9.9 scenarios, shared with the runtime's credential tests. */
+export const TICKETS = `policy tickets version "1"
 tool tickets.get { args { id: string } effect read }
 tool tickets.update { args { id: string, text: string } effect write }
 tool email.send { args { to: string, body: string } effect egress target args.to }
