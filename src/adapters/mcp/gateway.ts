@@ -31,7 +31,12 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { messageOf } from "../../runtime/engine/bounded.ts";
 import type { IntentInput, Session } from "../../runtime/engine/session.ts";
-import type { AllowHandle, DenyHandle, ToolOutcome } from "../../runtime/engine/types.ts";
+import {
+  type AllowHandle,
+  type DenyHandle,
+  MAX_ERROR_MESSAGE_CHARS,
+  type ToolOutcome,
+} from "../../runtime/engine/types.ts";
 import type { IdentityClaims } from "../../runtime/identity/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import {
@@ -122,9 +127,6 @@ function callIdOf(id: RequestId): string {
   return typeof id === "number" ? `mcp:n:${id}` : `mcp:s:${id}`;
 }
 
-/** The longest upstream error message kept in an execution receipt. */
-const ERROR_MESSAGE_LIMIT = 4096;
-
 /** The text of a tool result, as its outcome is labelled: text parts as they are, other parts as JSON. */
 export function outcomeOf(output: CallToolResult): ToolOutcome {
   const parts = output.content.map((part) => (part.type === "text" ? part.text : JSON.stringify(part)));
@@ -132,8 +134,8 @@ export function outcomeOf(output: CallToolResult): ToolOutcome {
     parts.push(JSON.stringify(output.structuredContent));
   const text = parts.join("\n");
   if (output.isError !== true) return { success: true, output: text };
-  // A failed call's text is its error message; the receipt keeps a bounded prefix of it.
-  return { success: false, output: text, error: { message: text.slice(0, ERROR_MESSAGE_LIMIT) } };
+  // A failed call's text is its error message, cut where the execution receipt would cut it.
+  return { success: false, output: text, error: { message: text.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
 }
 
 /** A tool result telling the agent that the call was not run, and why. */

@@ -110,6 +110,7 @@ import type {
   Reevaluate,
   ToolOutcome,
 } from "./types.ts";
+import { MAX_ERROR_MESSAGE_CHARS } from "./types.ts";
 
 type Args = { readonly [name: string]: Json };
 
@@ -1654,7 +1655,7 @@ export class RuntimeSession implements Session {
           : {
               message: (typeof error?.message === "string" ? error.message : "the tool failed").slice(
                 0,
-                4096,
+                MAX_ERROR_MESSAGE_CHARS,
               ),
               ...(isIdentifier(error?.code) ? { code: error.code } : {}),
             },

@@ -127,6 +127,9 @@ export type HostApprovalResult =
 export type EnforcementHandle = AllowHandle | DenyHandle | PendingHandle;
 
 /** What happened when a released action ran. */
+/** The longest error message of a failed tool kept in its execution receipt; longer ones are cut. */
+export const MAX_ERROR_MESSAGE_CHARS = 4096;
+
 export interface ToolOutcome {
   readonly success: boolean;
   /** What the tool returned; text is labelled as is, other JSON as its canonical JSON text. */
